@@ -1,0 +1,357 @@
+"""Discover the lab's programs from their `echo-lab.json` manifests (see MANIFESTS.md).
+
+    from conformance.manifest import discover
+    for impl in discover():
+        if impl.available:
+            argv = impl.command("::", 0)
+
+`discover()` raises ManifestError when any manifest is malformed; `scan()` returns the valid
+manifests and the errors side by side, for callers that want to carry on with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+MANIFEST_NAME = "echo-lab.json"
+SEARCH_DIRS = ("cpp", "reference")
+# Directories that never hold a manifest but can be huge (dependencies, build trees).
+PRUNE_DIRS = {"node_modules", "target", "build", "__pycache__"}
+
+ROLES = ("server", "client")
+VARIANTS = {
+    "server": ("bad", "iterative", "multi", "async"),
+    "client": ("bad", "blocking", "threaded", "async"),
+}
+CAPABILITIES = {
+    "concurrent": "server",
+    "bye": "server",
+    "half_close": "server",
+    "graceful_stop": "server",
+    "raw": "client",
+}
+# Placeholders a template may use; the first three are known when the manifest is read.
+PATH_PLACEHOLDERS = ("root", "build", "dir")
+RUN_PLACEHOLDERS = PATH_PLACEHOLDERS + ("host", "port", "options")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+TOP_FIELDS = {"language", "requires", "build", "implementations"}
+IMPL_FIELDS = {"id", "role", "variant", "summary", "run", "artifacts", "capabilities", "flaws"}
+LANGUAGE_RE = re.compile(r"[a-z][a-z0-9+#]*")
+ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
+
+
+def default_root() -> Path:
+    """The repository's top directory: $ECHO_LAB_ROOT, else the parent of this package."""
+    env = os.environ.get("ECHO_LAB_ROOT")
+    return Path(env).resolve() if env else Path(__file__).resolve().parent.parent
+
+
+class ManifestError(Exception):
+    """One or more problems in manifests; each message names the file and the field."""
+
+    def __init__(self, messages: list[str], path: Path | None = None):
+        super().__init__("\n".join(messages))
+        self.messages = list(messages)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Implementation:
+    id: str
+    language: str
+    role: str
+    variant: str
+    summary: str
+    capabilities: tuple[str, ...]
+    flaws: tuple[str, ...]
+    directory: Path  # the manifest's directory, where the program runs
+    available: bool
+    reason: str | None  # why it is unavailable, None when available
+    run: str  # the command template, as written
+    manifest: Path
+    root: Path
+    artifacts: tuple[Path, ...] = ()
+
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def command(self, host: str, port: int | str, options: Iterable[str] = ()) -> list[str]:
+        """The argv for this program: the run template split like a shell would, then each
+        word's placeholders replaced (a value with spaces stays one word). `{options}` as a
+        word becomes the given option words, or disappears when there are none."""
+        if isinstance(options, str):
+            raise TypeError("options is a list of words, not a string")
+        options = list(options)
+        words = shlex.split(self.run)
+        if options and "{options}" not in words:
+            raise ValueError(f"{self.id}: run template has no {{options}} for {options}")
+        values = _path_values(self.root, self.directory)
+        values.update(host=str(host), port=str(port))
+        argv: list[str] = []
+        for word in words:
+            if word == "{options}":
+                argv.extend(options)
+            else:
+                argv.append(_substitute(word, values))
+        return argv
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    language: str
+    requires: tuple[str, ...]
+    build: str | None
+    implementations: tuple[Implementation, ...]
+    root: Path
+    missing: str | None = None  # the first `requires` command not on PATH
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def build_command(self) -> str | None:
+        """The `build` shell command with {root}, {build} and {dir} filled in (quoted)."""
+        if self.build is None:
+            return None
+        values = {k: shlex.quote(v) for k, v in _path_values(self.root, self.directory).items()}
+        return _substitute(self.build, values)
+
+
+@dataclass
+class Scan:
+    manifests: list[Manifest] = field(default_factory=list)
+    errors: list[ManifestError] = field(default_factory=list)
+
+    @property
+    def implementations(self) -> list[Implementation]:
+        return [impl for m in self.manifests for impl in m.implementations]
+
+
+def discover(root: Path | str | None = None) -> list[Implementation]:
+    """Every implementation under cpp/ and reference/; raises ManifestError listing every
+    problem when any manifest is malformed."""
+    result = scan(root)
+    if result.errors:
+        raise ManifestError([msg for e in result.errors for msg in e.messages])
+    return result.implementations
+
+
+def scan(root: Path | str | None = None) -> Scan:
+    """Read every manifest under cpp/ and reference/; malformed ones go to `errors`."""
+    root = Path(root).resolve() if root is not None else default_root()
+    result = Scan()
+    seen: dict[str, Path] = {}
+    for path in manifest_paths(root):
+        try:
+            manifest = load_manifest(path, root, seen)
+        except ManifestError as e:
+            result.errors.append(e)
+            continue
+        for impl in manifest.implementations:
+            seen[impl.id] = path
+        result.manifests.append(manifest)
+    return result
+
+
+def manifest_paths(root: Path) -> list[Path]:
+    found = []
+    for top in SEARCH_DIRS:
+        for dirpath, dirnames, filenames in os.walk(root / top):
+            dirnames[:] = sorted(d for d in dirnames if d not in PRUNE_DIRS and not d.startswith("."))
+            if MANIFEST_NAME in filenames:
+                found.append(Path(dirpath) / MANIFEST_NAME)
+    return found
+
+
+def load_manifest(path: Path, root: Path, seen_ids: dict[str, Path] | None = None) -> Manifest:
+    """Read and validate one manifest. `seen_ids` maps ids already taken to their manifest."""
+    path = Path(path).resolve()
+    root = Path(root).resolve()
+    rel = _relative(path, root)
+    problems = _Problems(rel)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ManifestError([f"{rel}: cannot read: {e}"], path) from None
+    except json.JSONDecodeError as e:
+        raise ManifestError([f"{rel}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"], path) from None
+    if not isinstance(data, dict):
+        raise ManifestError([f"{rel}: the top level must be a JSON object"], path)
+
+    for key in sorted(set(data) - TOP_FIELDS):
+        problems.add(key, f"unknown field (expected: {', '.join(sorted(TOP_FIELDS))})")
+    language = data.get("language")
+    if not isinstance(language, str) or not LANGUAGE_RE.fullmatch(language):
+        problems.add("language", f"must be a lower-case language name, got {language!r}")
+        language = None
+    requires = _string_list(data, "requires", problems, "requires")
+    build = data.get("build")
+    if build is not None:
+        if not isinstance(build, str) or not build.strip():
+            problems.add("build", "must be a non-empty shell command when present")
+            build = None
+        else:
+            _check_placeholders(build, PATH_PLACEHOLDERS, "build", problems)
+
+    impls_data = data.get("implementations")
+    if not isinstance(impls_data, list) or not impls_data:
+        problems.add("implementations", "must be a non-empty list")
+        impls_data = []
+
+    missing = next((cmd for cmd in requires if shutil.which(cmd) is None), None)
+    ids_here: set[str] = set()
+    impls = []
+    for index, item in enumerate(impls_data):
+        impl = _load_implementation(item, index, language, requires, missing, path, root, problems)
+        if impl is None:
+            continue
+        where = f"implementations[{index}].id"
+        if impl.id in ids_here:
+            problems.add(where, f"duplicate id {impl.id!r} (used earlier in this file)")
+        elif seen_ids and impl.id in seen_ids:
+            problems.add(where, f"duplicate id {impl.id!r} (already used by {_relative(seen_ids[impl.id], root)})")
+        ids_here.add(impl.id)
+        impls.append(impl)
+
+    if problems.messages:
+        raise ManifestError(problems.messages, path)
+    return Manifest(path=path, language=language, requires=tuple(requires), build=build,
+                    implementations=tuple(impls), root=root, missing=missing)
+
+
+def _load_implementation(item, index, language, requires, missing, path, root, problems):
+    prefix = f"implementations[{index}]"
+    if not isinstance(item, dict):
+        problems.add(prefix, "must be a JSON object")
+        return None
+    if isinstance(item.get("id"), str):
+        prefix += f" ({item['id']})"
+    count = len(problems.messages)
+
+    def add(name: str, message: str) -> None:
+        problems.add(f"{prefix}.{name}", message)
+
+    for key in sorted(set(item) - IMPL_FIELDS):
+        add(key, f"unknown field (expected: {', '.join(sorted(IMPL_FIELDS))})")
+    impl_id = item.get("id")
+    if not isinstance(impl_id, str) or not ID_RE.fullmatch(impl_id):
+        add("id", f"must be lower case with dashes, like '<language>-<program>', got {impl_id!r}")
+    elif language and not impl_id.startswith(language + "-"):
+        add("id", f"{impl_id!r} must start with the language: '{language}-'")
+    role = item.get("role")
+    if role not in ROLES:
+        add("role", f"{role!r} is not one of: {', '.join(ROLES)}")
+    variant = item.get("variant")
+    if role in ROLES and variant not in VARIANTS[role]:
+        add("variant", f"{variant!r} is not a {role} variant (one of: {', '.join(VARIANTS[role])})")
+    summary = item.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        add("summary", "must be a non-empty one-line string")
+    elif "\n" in summary:
+        add("summary", "must be one line")
+
+    capabilities = _string_list(item, "capabilities", problems, f"{prefix}.capabilities")
+    for cap in capabilities:
+        if cap not in CAPABILITIES:
+            add("capabilities", f"unknown capability {cap!r} (known: {', '.join(sorted(CAPABILITIES))})")
+        elif role in ROLES and CAPABILITIES[cap] != role:
+            add("capabilities", f"{cap!r} is a {CAPABILITIES[cap]} capability, but this is a {role}")
+    flaws = _string_list(item, "flaws", problems, f"{prefix}.flaws")
+    if variant == "bad" and not flaws:
+        add("flaws", "a bad variant must list its deliberate flaws")
+    elif variant != "bad" and flaws:
+        add("flaws", "only bad variants list flaws")
+
+    run = item.get("run")
+    if not isinstance(run, str) or not run.strip():
+        add("run", "must be a non-empty command template")
+    else:
+        _check_run(run, capabilities, lambda msg: add("run", msg))
+    artifact_templates = _string_list(item, "artifacts", problems, f"{prefix}.artifacts")
+    for template in artifact_templates:
+        _check_placeholders(template, PATH_PLACEHOLDERS, f"{prefix}.artifacts", problems)
+
+    if len(problems.messages) > count:
+        return None
+    directory = path.parent
+    values = _path_values(root, directory)
+    artifacts = tuple(directory / _substitute(t, values) for t in artifact_templates)
+    reason = None
+    if missing:
+        reason = f"{missing} not found on PATH"
+    else:
+        for artifact in artifacts:
+            if not artifact.exists():
+                reason = f"not built: {_relative(artifact, root)} is missing (run make peers)"
+                break
+    return Implementation(
+        id=impl_id, language=language, role=role, variant=variant, summary=summary.strip(),
+        capabilities=tuple(capabilities), flaws=tuple(flaws), directory=directory,
+        available=reason is None, reason=reason, run=run, manifest=path, root=root,
+        artifacts=artifacts)
+
+
+class _Problems:
+    def __init__(self, rel: str):
+        self.rel = rel
+        self.messages: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(f"{self.rel}: {where}: {message}")
+
+
+def _string_list(data: dict, key: str, problems: _Problems, where: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        problems.add(where, "must be a list of non-empty strings")
+        return []
+    return value
+
+
+def _check_placeholders(template: str, allowed: tuple[str, ...], where: str, problems: _Problems) -> None:
+    for name in PLACEHOLDER.findall(template):
+        if name not in allowed:
+            problems.add(where, f"unknown placeholder {{{name}}} (allowed here: "
+                                + ", ".join("{%s}" % a for a in allowed) + ")")
+
+
+def _check_run(run: str, capabilities: list[str], report) -> None:
+    try:
+        words = shlex.split(run)
+    except ValueError as e:
+        report(f"cannot be split into words: {e}")
+        return
+    for name in sorted(set(PLACEHOLDER.findall(run)) - set(RUN_PLACEHOLDERS)):
+        report(f"unknown placeholder {{{name}}} (known: "
+               + ", ".join("{%s}" % a for a in RUN_PLACEHOLDERS) + ")")
+    for needed in ("host", "port"):
+        if "{%s}" % needed not in run:
+            report(f"missing placeholder {{{needed}}}")
+    if any("{options}" in w and w != "{options}" for w in words):
+        report("{options} must be a word on its own")
+    if "raw" in capabilities and "{options}" not in words:
+        report("missing placeholder {options} (needed to pass --raw to a client declaring 'raw')")
+
+
+def _path_values(root: Path, directory: Path) -> dict[str, str]:
+    return {"root": str(root), "build": str(root / "build"), "dir": str(directory)}
+
+
+def _substitute(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,49 @@
+// The launch contract's command lines, parsed once for every program:
+//   servers: PROGRAM [--host HOST] [--port PORT]
+//   clients: PROGRAM [--raw] HOST [PORT]
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace echolab {
+
+struct ServerOptions {
+  std::string host = "::";
+  std::uint16_t port = 2000;
+  // Event-loop servers only (ServerKind::event_loop).
+  std::optional<double> idle_timeout_seconds;
+  std::optional<std::size_t> max_connections;
+};
+
+struct ClientOptions {
+  std::string host;
+  std::uint16_t port = 2000;
+  bool raw = false;
+};
+
+enum class ServerKind { basic, event_loop };
+
+// Bad arguments: the message says which; the program prints it with the usage text and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// --help: the program prints the usage text to stdout and exits 0.
+struct HelpRequested {};
+
+// `args` excludes the program name.
+ServerOptions parse_server_args(std::span<char* const> args, ServerKind kind);
+ClientOptions parse_client_args(std::span<char* const> args, bool raw_allowed);
+
+std::string server_usage(const std::string& program, ServerKind kind);
+std::string client_usage(const std::string& program, bool raw_allowed);
+
+// A port as the user typed it: decimal digits only, 0..65535 (a client needs 1..65535).
+std::uint16_t parse_port(const std::string& text, bool zero_allowed);
+
+}  // namespace echolab

@@ -1,0 +1,46 @@
+#include "echolab/session.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <string>
+
+#include "echolab/program.hpp"
+
+namespace echolab {
+
+SessionEnd echo_session(const Socket& connection) {
+  SessionEnd end;
+  std::array<std::byte, 16384> buffer;
+  try {
+    for (;;) {
+      const std::size_t n = read_some(connection.fd(), buffer);
+      if (n == 0) break;  // the client half-closed: its echo is complete
+      write_all(connection.fd(), std::span(buffer).first(n));
+      end.bytes += n;
+    }
+    // The read side has reached end of stream, so closing cannot discard unread input (which
+    // would send RST): the client sees every byte, then FIN.
+    ::shutdown(connection.fd(), SHUT_WR);
+  } catch (const Error& e) {
+    if (!is_disconnect(e.code())) throw;
+    end.reset = true;
+  }
+  return end;
+}
+
+void serve_connection(Socket connection, Stopper& stopper) {
+  // Declared after the socket, so it is unregistered before the descriptor is closed.
+  const auto tracked = stopper.track(connection.fd());
+  std::string peer = "a client";
+  try {
+    peer = peer_address(connection.fd());
+    const SessionEnd end = echo_session(connection);
+    report(peer + (end.reset ? " reset the connection after " : " closed after ") +
+           std::to_string(end.bytes) + " bytes");
+  } catch (const Error& e) {
+    report(peer + ": " + e.what());
+  }
+}
+
+}  // namespace echolab

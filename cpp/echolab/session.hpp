@@ -1,0 +1,26 @@
+// The RFC 862 echo of one connection, written once: the iterative and the thread-per-connection
+// servers differ only in how they drive it.
+#pragma once
+
+#include <cstdint>
+
+#include "echolab/socket.hpp"
+#include "echolab/stop.hpp"
+
+namespace echolab {
+
+struct SessionEnd {
+  std::uint64_t bytes = 0;  // echoed
+  bool reset = false;       // the client went away abruptly (a normal end, not a failure)
+};
+
+// Sends every byte back, in order, until the client half-closes; everything read has been sent
+// by then, so the session shuts down its own side (FIN) and returns. The caller closes the socket.
+// Throws Error only for failures that are not the peer going away.
+SessionEnd echo_session(const Socket& connection);
+
+// One whole connection as a server handles it: tracked by the stopper (so a stop shuts it down),
+// echoed, reported on stderr, closed. A failure ends this session only.
+void serve_connection(Socket connection, Stopper& stopper);
+
+}  // namespace echolab

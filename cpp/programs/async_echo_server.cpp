@@ -1,0 +1,7 @@
+#include "echolab/program.hpp"
+#include "servers/servers.hpp"
+
+int main(int argc, char** argv) {
+  return echolab::server_main(argc, argv, echolab::ServerKind::event_loop,
+                              echolab::serve_event_loop);
+}

@@ -1,0 +1,89 @@
+// The launch contract's command lines.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "echolab/cli.hpp"
+
+namespace echolab {
+namespace {
+
+// argv without the program name, as the parsers take it.
+class Args {
+ public:
+  Args(std::initializer_list<const char*> words) : words_(words.begin(), words.end()) {
+    for (auto& w : words_) pointers_.push_back(w.data());
+  }
+  std::span<char* const> span() const { return pointers_; }
+
+ private:
+  std::vector<std::string> words_;
+  std::vector<char*> pointers_;
+};
+
+TEST(ServerArgs, DefaultsAreDualStackPort2000) {
+  const auto options = parse_server_args(Args{}.span(), ServerKind::basic);
+  EXPECT_EQ(options.host, "::");
+  EXPECT_EQ(options.port, 2000);
+}
+
+TEST(ServerArgs, HostAndPortInBothSpellings) {
+  const auto options =
+      parse_server_args(Args{"--host", "127.0.0.1", "--port=0"}.span(), ServerKind::basic);
+  EXPECT_EQ(options.host, "127.0.0.1");
+  EXPECT_EQ(options.port, 0);
+}
+
+TEST(ServerArgs, BadArgumentsAreUsageErrors) {
+  for (const auto& args : {Args{"--port", "70000"}, Args{"--port", "abc"}, Args{"--port", "-1"},
+                           Args{"--port", "20 00"}, Args{"--port"}, Args{"--host", ""},
+                           Args{"--verbose"}, Args{"extra"}}) {
+    EXPECT_THROW(parse_server_args(args.span(), ServerKind::basic), UsageError);
+  }
+}
+
+TEST(ServerArgs, EventLoopFlagsOnlyForTheEventLoopServer) {
+  const Args args{"--idle-timeout", "2.5", "--max-connections", "10"};
+  EXPECT_THROW(parse_server_args(args.span(), ServerKind::basic), UsageError);
+  const auto options = parse_server_args(args.span(), ServerKind::event_loop);
+  EXPECT_DOUBLE_EQ(options.idle_timeout_seconds.value(), 2.5);
+  EXPECT_EQ(options.max_connections.value(), 10u);
+  EXPECT_THROW(parse_server_args(Args{"--idle-timeout", "0"}.span(), ServerKind::event_loop),
+               UsageError);
+  EXPECT_THROW(parse_server_args(Args{"--max-connections", "x"}.span(), ServerKind::event_loop),
+               UsageError);
+}
+
+TEST(ServerArgs, HelpIsNotAnError) {
+  EXPECT_THROW(parse_server_args(Args{"--help"}.span(), ServerKind::basic), HelpRequested);
+}
+
+TEST(ClientArgs, HostAndOptionalPort) {
+  auto options = parse_client_args(Args{"::1"}.span(), true);
+  EXPECT_EQ(options.host, "::1");
+  EXPECT_EQ(options.port, 2000);
+  EXPECT_FALSE(options.raw);
+  options = parse_client_args(Args{"--raw", "localhost", "7"}.span(), true);
+  EXPECT_EQ(options.host, "localhost");
+  EXPECT_EQ(options.port, 7);
+  EXPECT_TRUE(options.raw);
+}
+
+TEST(ClientArgs, BadArgumentsAreUsageErrors) {
+  for (const auto& args : {Args{}, Args{"host", "0"}, Args{"host", "65536"}, Args{"host", "x"},
+                           Args{"a", "1", "b"}, Args{""}, Args{"--bogus", "host"}}) {
+    EXPECT_THROW(parse_client_args(args.span(), true), UsageError);
+  }
+  EXPECT_THROW(parse_client_args(Args{"--raw", "host"}.span(), false), UsageError);
+}
+
+TEST(Usage, ShowsAnExample) {
+  EXPECT_NE(server_usage("echo_server", ServerKind::basic).find("example: echo_server"),
+            std::string::npos);
+  EXPECT_NE(client_usage("echo_client", true).find("--raw"), std::string::npos);
+  EXPECT_EQ(client_usage("bad_echo_client", false).find("--raw"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace echolab

@@ -1,0 +1,3 @@
+module echolab/reference/go
+
+go 1.21
