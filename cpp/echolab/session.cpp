@@ -13,6 +13,7 @@ SessionEnd echo_session(const Socket& connection) {
   SessionEnd end;
   std::array<std::byte, 16384> buffer;
   try {
+    set_no_delay(connection.fd());  // each echo is a reply: send it now, not after an ACK
     for (;;) {
       const std::size_t n = read_some(connection.fd(), buffer);
       if (n == 0) break;  // the client half-closed: its echo is complete
@@ -32,9 +33,14 @@ SessionEnd echo_session(const Socket& connection) {
 void serve_connection(Socket connection, Stopper& stopper) {
   // Declared after the socket, so it is unregistered before the descriptor is closed.
   const auto tracked = stopper.track(connection.fd());
-  std::string peer = "a client";
+  std::string peer;
   try {
     peer = peer_address(connection.fd());
+  } catch (const Error&) {
+    report("a client left before it was served");  // it reset while waiting to be accepted
+    return;
+  }
+  try {
     const SessionEnd end = echo_session(connection);
     report(peer + (end.reset ? " reset the connection after " : " closed after ") +
            std::to_string(end.bytes) + " bytes");

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -194,6 +195,10 @@ Socket connect_tcp(const std::string& host, std::uint16_t port) {
   }
   if (last_error) throw *last_error;
   throw Error("getaddrinfo", context, std::make_error_code(std::errc::address_not_available));
+}
+
+void set_no_delay(int fd) {
+  set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "cannot set TCP_NODELAY");
 }
 
 void write_all(int fd, std::span<const std::byte> data) {

@@ -69,6 +69,11 @@ Socket listen_tcp(const std::string& host, std::uint16_t port, int backlog = SOM
 // Connects to the first address of host that accepts: a name, an IPv4 or an IPv6 literal.
 Socket connect_tcp(const std::string& host, std::uint16_t port);
 
+// Sends small writes at once instead of holding them until the last segment is acknowledged
+// (Nagle's algorithm). A reply-shaped protocol needs this: with Nagle on one side and delayed
+// ACKs on the other, each round trip can wait tens of milliseconds for nothing.
+void set_no_delay(int fd);
+
 // Writes every byte, looping over short counts and EINTR. Sockets are written with MSG_NOSIGNAL,
 // so a peer that has gone away is an Error (EPIPE), not a SIGPIPE that kills the process.
 void write_all(int fd, std::span<const std::byte> data);

@@ -1,5 +1,9 @@
 // echo_server: the iterative server passes every echo case, and serves one client at a time.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+
+#include "echolab/session.hpp"
 
 #include "server_cases.hpp"
 
@@ -26,6 +30,25 @@ TEST(IterativeServer, ASecondClientWaitsUntilTheFirstLeaves) {
   first.close();
   set_timeouts(second.fd(), std::chrono::seconds(5));
   EXPECT_EQ(read_exactly(second.fd(), 1), "2");
+}
+
+// Without TCP_NODELAY, echo_client --raw against this server took 45 s for 64 MiB instead of
+// 0.1 s: each 16 KiB echo waited for the client's delayed ACK (Nagle's algorithm).
+TEST(EchoSession, SendsEachEchoAtOnceWithNagleOff) {
+  const Socket listener = listen_tcp("127.0.0.1", 0);
+  const std::string address = local_address(listener.fd());
+  const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  Socket client = connect_tcp("127.0.0.1", port);
+  const Socket accepted(::accept(listener.fd(), nullptr, nullptr));
+  std::thread session([&] { echo_session(accepted); });
+  write_all(client.fd(), std::string_view("x"));
+  EXPECT_EQ(read_exactly(client.fd(), 1), "x");
+  int no_delay = 0;
+  socklen_t size = sizeof no_delay;
+  ASSERT_EQ(::getsockopt(accepted.fd(), IPPROTO_TCP, TCP_NODELAY, &no_delay, &size), 0);
+  EXPECT_NE(no_delay, 0);
+  ::shutdown(client.fd(), SHUT_WR);
+  session.join();
 }
 
 }  // namespace

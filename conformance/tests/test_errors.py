@@ -1,0 +1,114 @@
+"""Bad input to every good program, C++ and peers alike: one clear line on stderr and the
+contract's exit status (2 for bad arguments, 1 for an address that cannot be used), never a
+crash, a hang or a stack trace.
+
+Deliberately bad variants are left out: ignoring errors is their lesson."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from conformance.manifest import scan
+from conformance.tests import support
+
+GOOD = [impl for impl in scan().implementations if impl.variant != "bad"]
+SERVERS = [impl for impl in GOOD if impl.role == "server"]
+CLIENTS = [impl for impl in GOOD if impl.role == "client"]
+TIMEOUT = 15  # a JVM or an interpreter starting up, then one quick refusal
+
+# (what the user typed, host, port, extra options): each must be refused with exit 2.
+BAD_SERVER_ARGS = [
+    ("port 70000", "::", "70000", ()),
+    ("port abc", "::", "abc", ()),
+    ("port -1", "::", "-1", ()),
+    ("empty host", "", "0", ()),
+    ("unknown flag", "::", "0", ("--bogus",)),
+]
+BAD_CLIENT_ARGS = [
+    ("port 70000", "127.0.0.1", "70000", ()),
+    ("port abc", "127.0.0.1", "abc", ()),
+    ("empty host", "", "2000", ()),
+    ("unknown flag", "127.0.0.1", "2000", ("--bogus",)),
+]
+
+
+def available(impl):
+    if not impl.available:
+        pytest.skip(impl.reason)
+    return impl
+
+
+def stderr_lines(result: support.ClientResult) -> list[str]:
+    text = result.stderr.decode("utf-8", errors="replace")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def assert_no_crash(result: support.ClientResult, context: str) -> None:
+    text = result.stderr.decode("utf-8", errors="replace")
+    crash_marks = ("Traceback (most recent call last)", "panicked at", "\tat ", "goroutine ",
+                   "terminate called", "Segmentation fault", "    at ")
+    if result.returncode < 0 or any(mark in text for mark in crash_marks):
+        pytest.fail(result.describe(f"{context}: it crashed instead of explaining the problem"),
+                    pytrace=False)
+
+
+def run(impl, host, port, options=(), stdin=b"") -> support.ClientResult:
+    return support.run_client(impl, host, port, stdin, options=options, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("impl", SERVERS, ids=lambda impl: impl.id)
+@pytest.mark.parametrize("what,host,port,options", BAD_SERVER_ARGS,
+                         ids=[case[0] for case in BAD_SERVER_ARGS])
+def test_server_bad_arguments(impl, what, host, port, options):
+    """Bad arguments: a usage text on stderr, nothing on stdout, exit 2."""
+    result = run(available(impl), host, port, options)
+    context = f"{impl.id} given {what}"
+    assert_no_crash(result, context)
+    if result.returncode != 2 or result.stdout or not stderr_lines(result):
+        pytest.fail(result.describe(f"{context}: the contract wants a usage text on stderr, "
+                                    f"nothing on stdout and exit status 2"), pytrace=False)
+
+
+@pytest.mark.parametrize("impl", SERVERS, ids=lambda impl: impl.id)
+def test_server_port_in_use(impl):
+    """A port already taken: one stderr line naming the address and the reason, exit 1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(available(impl), "127.0.0.1", port)
+    context = f"{impl.id} asked to listen on the taken port 127.0.0.1:{port}"
+    assert_no_crash(result, context)
+    lines = stderr_lines(result)
+    if result.returncode != 1 or len(lines) != 1 or f"127.0.0.1:{port}" not in lines[0]:
+        pytest.fail(result.describe(f"{context}: the contract wants exactly one stderr line naming "
+                                    f"127.0.0.1:{port} and the reason, and exit status 1"),
+                    pytrace=False)
+
+
+@pytest.mark.parametrize("impl", CLIENTS, ids=lambda impl: impl.id)
+@pytest.mark.parametrize("what,host,port,options", BAD_CLIENT_ARGS,
+                         ids=[case[0] for case in BAD_CLIENT_ARGS])
+def test_client_bad_arguments(impl, what, host, port, options):
+    """Bad arguments: a usage text on stderr, nothing on stdout, exit 2."""
+    result = run(available(impl), host, port, options, stdin=b"hello\n")
+    context = f"{impl.id} given {what}"
+    assert_no_crash(result, context)
+    if result.returncode != 2 or result.stdout or not stderr_lines(result):
+        pytest.fail(result.describe(f"{context}: the contract wants a usage text on stderr, "
+                                    f"nothing on stdout and exit status 2"), pytrace=False)
+
+
+@pytest.mark.parametrize("impl", CLIENTS, ids=lambda impl: impl.id)
+def test_client_unknown_host(impl):
+    """A name that does not resolve: one stderr line naming it, exit 1."""
+    host = "no-such-host.invalid"  # .invalid never resolves (RFC 6761)
+    result = run(available(impl), host, 2000, stdin=b"hello\n")
+    context = f"{impl.id} connecting to {host}"
+    assert_no_crash(result, context)
+    lines = stderr_lines(result)
+    if result.returncode != 1 or len(lines) != 1 or host not in lines[0] or result.stdout:
+        pytest.fail(result.describe(f"{context}: the contract wants exactly one stderr line naming "
+                                    f"{host}, nothing on stdout, and exit status 1"), pytrace=False)
