@@ -15,7 +15,7 @@ int run_bad_client(const std::string& host, std::uint16_t port, const ClientIo& 
   // FLAW: every failure, whatever it was, becomes this one vague line, on stdout, and the exit
   // status still says success.
   const auto something_went_wrong = [&io] {
-    write_all(io.out, std::string_view("Something went wrong somewhere\n"));
+    write_all(io.out, std::string_view("Oops, that did not work\n"));
     return 0;
   };
 

@@ -1,3 +1,3 @@
 module echolab/reference/go
 
-go 1.21
+go 1.19

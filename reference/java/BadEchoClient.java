@@ -42,7 +42,7 @@ public class BadEchoClient {
         } catch (Exception e) {
             // FLAW: every failure (bad arguments, unknown host, refused, reset) becomes one vague
             // line, on stdout, and the exit status is still 0.
-            System.out.println("Something went wrong somewhere");
+            System.out.println("Oops, that did not work");
         }
     }
 }

@@ -20,11 +20,11 @@ public class BadEchoServer {
             // FLAW: a client that stays quiet for 10 s makes readLine throw SocketTimeoutException,
             // which nothing catches: the server stops.
             client.setSoTimeout(10_000);
-            handleSocket(client);
+            serveClient(client);
         }
     }
 
-    static void handleSocket(Socket client) throws Exception {
+    static void serveClient(Socket client) throws Exception {
         // FLAW: a Reader decodes the bytes as text in the platform charset, so bytes that are not
         // valid text (any byte above 127 in a C locale) come back changed.
         BufferedReader reader = new BufferedReader(new InputStreamReader(client.getInputStream()));
