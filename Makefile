@@ -9,7 +9,7 @@ CMAKE_ARGS := $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DECHO_LAB_WERROR=$(
 PYTEST     ?= python3 -m pytest
 CXX_FILES   = $(shell git ls-files -co --exclude-standard -- 'cpp/*.cpp' 'cpp/*.hpp' 2>/dev/null)
 
-.PHONY: all build test test-cpp test-asan test-tsan test-peers peers bootstrap format format-check clean help
+.PHONY: all build test test-cpp test-asan test-tsan test-peers peers bootstrap format format-check clean help conformance
 
 all: build
 
@@ -44,6 +44,11 @@ peers: bootstrap
 test-peers: build peers
 	$(PYTEST) -q conformance/tests
 
+## conformance: every case over every program and every client x server pair; prints the matrix,
+## writes build/conformance/{report.json,report.html,junit.xml}. CONFORMANCE_ARGS="--seed N" replays a run.
+conformance: build peers
+	python3 -m conformance matrix $(CONFORMANCE_ARGS)
+
 format: bootstrap
 	clang-format -i $(CXX_FILES)
 
@@ -58,6 +63,20 @@ help:
 	@echo "  make               build the C++ programs into $(BUILD)/bin/"
 	@echo "  make test          run every test: C++ (plain, ASan+UBSan, TSan), peers, harness"
 	@echo "  make peers         build the peers whose toolchains are present"
+	@echo "  make conformance   every case, every program, every client x server pair: the matrix"
 	@echo "  make format        clang-format the C++ sources"
 	@echo "  make clean         remove $(BUILD)/"
 	@echo "Options: BUILD=dir BUILD_TYPE=Debug WERROR=OFF JOBS=n"
+
+# --- Performance: echo_bench against every server (lab-guides/performance.md) -----------------
+.PHONY: bench bench-smoke
+
+## bench: every server side by side, each pinned to one core; JSON, table and chart in build/bench/
+bench: build peers
+	scripts/bench
+
+## bench-smoke: a short run of the C++ servers: proves echo_bench works and every byte verifies
+bench-smoke: build
+	scripts/bench --smoke
+
+test: bench-smoke

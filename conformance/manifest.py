@@ -11,6 +11,7 @@ manifests and the errors side by side, for callers that want to carry on with th
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -43,7 +44,10 @@ RUN_PLACEHOLDERS = PATH_PLACEHOLDERS + ("host", "port", "options")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 TOP_FIELDS = {"language", "requires", "build", "implementations"}
-IMPL_FIELDS = {"id", "role", "variant", "summary", "run", "artifacts", "capabilities", "flaws"}
+IMPL_FIELDS = {"id", "role", "variant", "summary", "run", "artifacts", "capabilities", "flaws",
+               "expected_failures"}
+# Case ids are `<role>/<group>/<name>`; a program's expected failures name its own cases or pairs.
+CASE_GLOB_RE = re.compile(r"[a-z0-9*?\[\]/._-]+")
 LANGUAGE_RE = re.compile(r"[a-z][a-z0-9+#]*")
 ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 
@@ -79,9 +83,17 @@ class Implementation:
     manifest: Path
     root: Path
     artifacts: tuple[Path, ...] = ()
+    expected_failures: tuple[tuple[str, str], ...] = ()  # (case-id glob, reason), bad variants only
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def expected_failure(self, case_id: str) -> str | None:
+        """Why this bad variant is documented to fail `case_id`, or None."""
+        for pattern, reason in self.expected_failures:
+            if fnmatch.fnmatchcase(case_id, pattern):
+                return reason
+        return None
 
     def command(self, host: str, port: int | str, options: Iterable[str] = ()) -> list[str]:
         """The argv for this program: the run template split like a shell would, then each
@@ -271,11 +283,17 @@ def _load_implementation(item, index, language, requires, missing, path, root, p
     elif variant != "bad" and flaws:
         add("flaws", "only bad variants list flaws")
 
+    expected_failures = _expected_failures(item, role, variant, add)
+
     run = item.get("run")
     if not isinstance(run, str) or not run.strip():
         add("run", "must be a non-empty command template")
     else:
-        _check_run(run, capabilities, lambda msg: add("run", msg))
+        check_run(run, capabilities, lambda msg: add("run", msg))
+        # The harness and the tests pass extra flags (--raw, a server's options, deliberately bad
+        # ones) through {options}; a lab program's template must leave room for them.
+        if "{options}" not in run and "raw" not in capabilities:
+            add("run", "missing placeholder {options} (every lab program's template has one)")
     artifact_templates = _string_list(item, "artifacts", problems, f"{prefix}.artifacts")
     for template in artifact_templates:
         _check_placeholders(template, PATH_PLACEHOLDERS, f"{prefix}.artifacts", problems)
@@ -297,7 +315,29 @@ def _load_implementation(item, index, language, requires, missing, path, root, p
         id=impl_id, language=language, role=role, variant=variant, summary=summary.strip(),
         capabilities=tuple(capabilities), flaws=tuple(flaws), directory=directory,
         available=reason is None, reason=reason, run=run, manifest=path, root=root,
-        artifacts=artifacts)
+        artifacts=artifacts, expected_failures=expected_failures)
+
+
+def _expected_failures(item: dict, role, variant, add) -> tuple[tuple[str, str], ...]:
+    """`expected_failures`: {"case-id-glob": "reason"}, on bad variants only; each glob names
+    this role's cases (`server/...` or `client/...`) or pair cases (`pair/...`)."""
+    value = item.get("expected_failures")
+    if value is None:
+        return ()
+    if variant != "bad":
+        add("expected_failures", "only bad variants list expected failures")
+        return ()
+    if not isinstance(value, dict) or not value:
+        add("expected_failures", 'must be a non-empty object: {"case-id-glob": "reason", ...}')
+        return ()
+    prefixes = (f"{role}/", "pair/")
+    for pattern, reason in value.items():
+        if not CASE_GLOB_RE.fullmatch(pattern) or not pattern.startswith(prefixes):
+            add("expected_failures", f"{pattern!r} is not a case-id glob starting with "
+                                     + " or ".join(repr(p) for p in prefixes))
+        if not isinstance(reason, str) or not reason.strip():
+            add("expected_failures", f"{pattern!r}: the reason must be a non-empty string")
+    return tuple(value.items())
 
 
 class _Problems:
@@ -324,7 +364,8 @@ def _check_placeholders(template: str, allowed: tuple[str, ...], where: str, pro
                                 + ", ".join("{%s}" % a for a in allowed) + ")")
 
 
-def _check_run(run: str, capabilities: list[str], report) -> None:
+def check_run(run: str, capabilities: list[str], report) -> None:
+    """Report each problem of a run template (placeholders, quoting, {options} for raw)."""
     try:
         words = shlex.split(run)
     except ValueError as e:

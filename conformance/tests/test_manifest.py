@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.diff import first_difference, hex_window, mismatch
+from conformance.explain import first_difference, mismatch
 from conformance.manifest import ManifestError, default_root, discover, load_manifest, scan
 
 
@@ -154,7 +154,7 @@ def test_options_expand_to_words_or_disappear(tmp_path):
 
 def test_value_with_spaces_stays_one_word(tmp_path):
     root = tmp_path / "my lab"
-    write_manifest(root, "reference/demo", [client(run='{dir}/client --name "two words" {host} {port}', capabilities=[])])
+    write_manifest(root, "reference/demo", [client(run='{dir}/client {options} --name "two words" {host} {port}', capabilities=[])])
     (impl,) = discover(root)
     assert impl.command("my host", 1) == [
         str(root.resolve() / "reference/demo/client"), "--name", "two words", "my host", "1"]
@@ -162,7 +162,7 @@ def test_value_with_spaces_stays_one_word(tmp_path):
 
 def test_placeholders_inside_words(tmp_path):
     write_manifest(tmp_path, "reference/demo",
-                   [client(run="java -cp {build}/peers/demo Client --log={dir}/x.log {host} {port}",
+                   [client(run="java -cp {build}/peers/demo Client --log={dir}/x.log {options} {host} {port}",
                            capabilities=[])])
     (impl,) = discover(tmp_path)
     argv = impl.command("h", 5)
@@ -170,11 +170,16 @@ def test_placeholders_inside_words(tmp_path):
     assert argv[4] == f"--log={tmp_path.resolve() / 'reference/demo'}/x.log"
 
 
-def test_options_given_but_template_has_none(tmp_path):
+def test_a_template_without_options_is_rejected(tmp_path):
     write_manifest(tmp_path, "reference/demo", [client(run="c {host} {port}", capabilities=[])])
+    with pytest.raises(ManifestError, match=r"missing placeholder \{options\}"):
+        discover(tmp_path)
+
+
+def test_options_are_a_list_of_words(tmp_path):
+    write_manifest(tmp_path, "reference/demo", [client(run="c {options} {host} {port}", capabilities=[])])
     (impl,) = discover(tmp_path)
-    with pytest.raises(ValueError, match="options"):
-        impl.command("h", 1, ["--raw"])
+    assert impl.command("h", 1, ["--raw"]) == ["c", "--raw", "h", "1"]
     with pytest.raises(TypeError):
         impl.command("h", 1, "--raw")
 
@@ -280,24 +285,25 @@ def test_mismatch_names_lengths_offset_and_window():
     expected = bytes(range(256)) * 4
     actual = expected[:600] + b"\x00" + expected[601:]
     message = mismatch(expected, actual, what="the echo")
-    assert "expected 1024 bytes, got 1024 bytes" in message
-    assert "first difference at offset 600 (0x258)" in message
-    assert "[58]" in message and "[00]" in message
+    assert message.startswith("the echo differs:")
+    assert "expected: 1024 bytes" in message and "received: 1024 bytes" in message
+    assert "first difference at offset 600 (0x258): expected 0x58, received 0x00" in message
+    assert "00000250  50 51 52 53 54 55 56 57 58 59" in message  # the row holding the byte
     assert mismatch(expected, expected) is None
 
 
 def test_mismatch_on_a_lost_tail_and_on_extra_bytes():
-    assert "the last 3 bytes never came" in mismatch(b"abcdef", b"abc")
-    assert "2 unexpected extra bytes after offset 3" in mismatch(b"abc", b"abcde")
+    assert "the 3 bytes from offset 3 (0x3) never came" in mismatch(b"abcdef", b"abc")
+    assert "2 unexpected extra bytes from offset 3 (0x3)" in mismatch(b"abc", b"abcde")
 
 
 def test_mismatch_names_the_line():
     message = mismatch(b"Echoed: 'a'\nEchoed: 'b\r'\n", b"Echoed: 'a'\nEchoed: 'b'\n", lines=True)
-    assert "in line 2:" in message and "b\"Echoed: 'b\\r'\\n\"" in message
+    assert "in line 2 of the expected output:" in message
+    assert "b\"Echoed: 'b\\r'\\n\"" in message
 
 
 def test_first_difference_and_window():
     assert first_difference(b"same", b"same") is None
     assert first_difference(b"abcd", b"abXd") == 2
     assert first_difference(b"", b"x") == 0
-    assert hex_window(b"abc", 1) == "@0x0: 61 [62] 63  |a[b]c|"

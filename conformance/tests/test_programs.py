@@ -13,7 +13,7 @@ import socket
 
 import pytest
 
-from conformance.diff import mismatch
+from conformance.explain import mismatch
 from conformance.manifest import scan
 from conformance.tests import support
 

@@ -37,6 +37,7 @@ struct Ready {
 // Standard input is watched only when we want more of it: a pipe at its end stays readable
 // forever, and raw mode must stop reading while its buffer is full. The socket is always
 // watched for reading, so a close or a reset is seen at once, whatever else we are doing.
+// guide:wait-until-ready begin
 Ready wait_until_ready(const ClientIo& io, bool want_input, int fd, bool want_room) {
   const short socket_events = want_room ? POLLIN | POLLOUT : POLLIN;
   pollfd fds[] = {{want_input ? io.in : -1, POLLIN, 0}, {fd, socket_events, 0}};
@@ -47,10 +48,12 @@ Ready wait_until_ready(const ClientIo& io, bool want_input, int fd, bool want_ro
           .echo = (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0,
           .room = (fds[1].revents & POLLOUT) != 0};
 }
+// guide:wait-until-ready end
 
 // Sends what the socket takes right now and drops it from `outgoing`. MSG_DONTWAIT makes this
 // one call non-blocking without changing the socket; MSG_NOSIGNAL turns a vanished peer into
 // EPIPE instead of SIGPIPE.
+// guide:send-some begin
 void send_some(int fd, std::string& outgoing) {
   const ssize_t n = ::send(fd, outgoing.data(), outgoing.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n < 0) {
@@ -59,6 +62,7 @@ void send_some(int fd, std::string& outgoing) {
   }
   outgoing.erase(0, static_cast<std::size_t>(n));
 }
+// guide:send-some end
 
 void run_lines(int fd, const ClientIo& io) {
   LineSplitter input;

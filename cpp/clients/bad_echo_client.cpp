@@ -11,6 +11,7 @@
 
 namespace echolab {
 
+// guide:bad-client begin
 int run_bad_client(const std::string& host, std::uint16_t port, const ClientIo& io) {
   // FLAW: every failure, whatever it was, becomes this one vague line, on stdout, and the exit
   // status still says success.
@@ -40,6 +41,8 @@ int run_bad_client(const std::string& host, std::uint16_t port, const ClientIo& 
     for (;;) {
       prompt(io);
       const auto line = input.next();
+      // FLAW: only "BYE" exactly ends the session; "BYE\r", from a terminal that sends CRLF, is
+      // sent to the server as one more line.
       if (!line || *line == "BYE") break;
       const std::string bytes = framed(*line);
       // FLAW: send's result is ignored: a short write loses the rest of the line, an error passes
@@ -57,5 +60,6 @@ int run_bad_client(const std::string& host, std::uint16_t port, const ClientIo& 
   ::close(fd);
   return 0;
 }
+// guide:bad-client end
 
 }  // namespace echolab

@@ -36,6 +36,7 @@ void copy_raw(const Socket& connection, const ClientIo& io) {
 
 }  // namespace
 
+// guide:blocking-client begin
 void run_blocking_client(Socket& connection, const ClientIo& io, const ClientOptions& options) {
   if (options.raw) return copy_raw(connection, io);
 
@@ -49,5 +50,6 @@ void run_blocking_client(Socket& connection, const ClientIo& io, const ClientOpt
     write_all(io.out, echoed(read_exactly(connection.fd(), bytes.size())));
   }
 }
+// guide:blocking-client end
 
 }  // namespace echolab

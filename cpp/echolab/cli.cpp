@@ -10,19 +10,6 @@ namespace echolab {
 
 namespace {
 
-// Accepts "--name VALUE" and "--name=VALUE"; advances i past what it used.
-std::optional<std::string> flag_value(std::span<char* const> args, std::size_t& i,
-                                      std::string_view name) {
-  const std::string_view arg = args[i];
-  if (arg == name) {
-    if (i + 1 >= args.size()) throw UsageError(std::string(name) + " needs a value");
-    return std::string(args[++i]);
-  }
-  if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=')
-    return std::string(arg.substr(name.size() + 1));
-  return std::nullopt;
-}
-
 std::string parse_host(const std::string& text) {
   if (text.empty()) throw UsageError("the host must not be empty");
   return text;
@@ -36,11 +23,14 @@ double parse_seconds(const std::string& text) {
   return value;
 }
 
-std::size_t parse_count(const std::string& text) {
+std::size_t parse_count(const std::string& text, const std::string& flag,
+                        std::size_t largest = SIZE_MAX) {
   std::size_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0)
-    throw UsageError("--max-connections must be a whole number above 0, not '" + text + "'");
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > largest)
+    throw UsageError(flag + " must be a whole number above 0" +
+                     (largest == SIZE_MAX ? "" : " and at most " + std::to_string(largest)) +
+                     ", not '" + text + "'");
   return value;
 }
 
@@ -49,6 +39,18 @@ bool is_help(std::string_view arg) {
 }
 
 }  // namespace
+
+std::optional<std::string> flag_value(std::span<char* const> args, std::size_t& i,
+                                      std::string_view name) {
+  const std::string_view arg = args[i];
+  if (arg == name) {
+    if (i + 1 >= args.size()) throw UsageError(std::string(name) + " needs a value");
+    return std::string(args[++i]);
+  }
+  if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=')
+    return std::string(arg.substr(name.size() + 1));
+  return std::nullopt;
+}
 
 std::uint16_t parse_port(const std::string& text, bool zero_allowed) {
   unsigned value = 0;
@@ -75,7 +77,9 @@ ServerOptions parse_server_args(std::span<char* const> args, ServerKind kind) {
     } else if (auto t = event_loop ? flag_value(args, i, "--idle-timeout") : std::nullopt) {
       options.idle_timeout_seconds = parse_seconds(*t);
     } else if (auto m = event_loop ? flag_value(args, i, "--max-connections") : std::nullopt) {
-      options.max_connections = parse_count(*m);
+      options.max_connections = parse_count(*m, "--max-connections");
+    } else if (auto n = event_loop ? flag_value(args, i, "--threads") : std::nullopt) {
+      options.threads = parse_count(*n, "--threads", 1024);
     } else {
       throw UsageError("unexpected argument '" + std::string(args[i]) + "'");
     }
@@ -106,7 +110,8 @@ ClientOptions parse_client_args(std::span<char* const> args, bool raw_allowed) {
 
 std::string server_usage(const std::string& program, ServerKind kind) {
   std::string text = "usage: " + program + " [--host HOST] [--port PORT]";
-  if (kind == ServerKind::event_loop) text += " [--idle-timeout SECONDS] [--max-connections N]";
+  if (kind == ServerKind::event_loop)
+    text += " [--idle-timeout SECONDS] [--max-connections N] [--threads N]";
   text +=
       "\n"
       "  Echoes every byte each client sends (RFC 862).\n"
@@ -116,7 +121,9 @@ std::string server_usage(const std::string& program, ServerKind kind) {
     text +=
         "  --idle-timeout SECONDS  close a connection that makes no progress (nothing read or\n"
         "                          written) for this long\n"
-        "  --max-connections N     serve at most N clients at once; close the rest at once\n";
+        "  --max-connections N     serve at most N clients at once; close the rest at once\n"
+        "  --threads N             run N event loops, one per thread, each with its own\n"
+        "                          listening socket (SO_REUSEPORT) (default 1)\n";
   text += "example: " + program + " --host 127.0.0.1 --port 2000\n";
   return text;
 }

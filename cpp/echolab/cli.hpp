@@ -9,6 +9,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace echolab {
 
@@ -18,6 +19,7 @@ struct ServerOptions {
   // Event-loop servers only (ServerKind::event_loop).
   std::optional<double> idle_timeout_seconds;
   std::optional<std::size_t> max_connections;
+  std::size_t threads = 1;  // event loops, each on its own thread and listening socket
 };
 
 struct ClientOptions {
@@ -42,6 +44,11 @@ ClientOptions parse_client_args(std::span<char* const> args, bool raw_allowed);
 
 std::string server_usage(const std::string& program, ServerKind kind);
 std::string client_usage(const std::string& program, bool raw_allowed);
+
+// The value of flag `name` at args[i], given as "--name VALUE" or "--name=VALUE" (advancing i
+// past what it used), or nullopt when args[i] is another flag. A missing value is a UsageError.
+std::optional<std::string> flag_value(std::span<char* const> args, std::size_t& i,
+                                      std::string_view name);
 
 // A port as the user typed it: decimal digits only, 0..65535 (a client needs 1..65535).
 std::uint16_t parse_port(const std::string& text, bool zero_allowed);

@@ -57,16 +57,16 @@ std::variant<ClientOptions, int> client_command_line(int argc, char** argv, bool
 int server_main(int argc, char** argv, ServerKind kind, const ServeFunction& serve) {
   const auto parsed = server_command_line(argc, argv, kind);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  const ServerOptions* options = &std::get<ServerOptions>(parsed);
+  const ServerOptions& options = std::get<ServerOptions>(parsed);
 
   try {
     ignore_sigpipe();
     Stopper stopper;
     const SignalWatcher watcher(stopper);  // before any thread starts, so all inherit the mask
-    Socket listener = listen_tcp(options->host, options->port);
+    Socket listener = listen_tcp(options.host, options.port);
     std::printf("listening on %s\n", local_address(listener.fd()).c_str());
     std::fflush(stdout);
-    serve(listener, stopper, *options);
+    serve(listener, stopper, options);
     return 0;
   } catch (const std::exception& e) {
     report(e.what());
@@ -74,6 +74,7 @@ int server_main(int argc, char** argv, ServerKind kind, const ServeFunction& ser
   }
 }
 
+// guide:client-main begin
 int client_main(int argc, char** argv, bool raw_allowed, const RunFunction& run) {
   const auto parsed = client_command_line(argc, argv, raw_allowed);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
@@ -100,5 +101,6 @@ int client_main(int argc, char** argv, bool raw_allowed, const RunFunction& run)
     return 1;
   }
 }
+// guide:client-main end
 
 }  // namespace echolab

@@ -9,6 +9,7 @@
 
 namespace echolab {
 
+// guide:echo-session begin
 SessionEnd echo_session(const Socket& connection) {
   SessionEnd end;
   std::array<std::byte, 16384> buffer;
@@ -29,6 +30,7 @@ SessionEnd echo_session(const Socket& connection) {
   }
   return end;
 }
+// guide:echo-session end
 
 void serve_connection(Socket connection, Stopper& stopper) {
   // Declared after the socket, so it is unregistered before the descriptor is closed.

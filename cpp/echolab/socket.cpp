@@ -155,6 +155,7 @@ Socket listen_tcp(const std::string& host, std::uint16_t port, int backlog) {
                         [](const addrinfo* ai) { return ai->ai_family == AF_INET6; });
 
   std::optional<Error> last_error;
+  // guide:listen-dual-stack begin
   for (const addrinfo* ai : candidates) {
     const std::string context = "cannot listen on " + format_address(ai->ai_addr, ai->ai_addrlen);
     Socket socket = open_socket(*ai);
@@ -174,10 +175,12 @@ Socket listen_tcp(const std::string& host, std::uint16_t port, int backlog) {
     }
     return socket;
   }
+  // guide:listen-dual-stack end
   if (last_error) throw *last_error;
   throw Error("getaddrinfo", wanted, std::make_error_code(std::errc::address_not_available));
 }
 
+// guide:connect-tcp begin
 Socket connect_tcp(const std::string& host, std::uint16_t port) {
   const std::string context = "cannot connect to " + format_host_port(host, port);
   const AddrinfoList list = resolve(host, port, 0, context);
@@ -196,11 +199,13 @@ Socket connect_tcp(const std::string& host, std::uint16_t port) {
   if (last_error) throw *last_error;
   throw Error("getaddrinfo", context, std::make_error_code(std::errc::address_not_available));
 }
+// guide:connect-tcp end
 
 void set_no_delay(int fd) {
   set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "cannot set TCP_NODELAY");
 }
 
+// guide:write-all begin
 void write_all(int fd, std::span<const std::byte> data) {
   bool is_socket = true;
   while (!data.empty()) {
@@ -219,6 +224,7 @@ void write_all(int fd, std::span<const std::byte> data) {
     data = data.subspan(static_cast<std::size_t>(n));
   }
 }
+// guide:write-all end
 
 void write_all(int fd, std::string_view text) {
   write_all(fd, std::as_bytes(std::span(text)));
@@ -235,6 +241,7 @@ std::size_t read_some(int fd, std::span<std::byte> buffer) {
   }
 }
 
+// guide:read-exactly begin
 std::string read_exactly(int fd, std::size_t count) {
   std::string data(count, '\0');
   std::size_t have = 0;
@@ -248,7 +255,9 @@ std::string read_exactly(int fd, std::size_t count) {
   }
   return data;
 }
+// guide:read-exactly end
 
+// guide:is-disconnect begin
 bool is_disconnect(const std::error_code& code) noexcept {
   if (code.category() != std::system_category()) return false;
   switch (code.value()) {
@@ -261,5 +270,6 @@ bool is_disconnect(const std::error_code& code) noexcept {
       return false;
   }
 }
+// guide:is-disconnect end
 
 }  // namespace echolab

@@ -90,6 +90,7 @@ SignalWatcher::~SignalWatcher() {
   thread_.join();
 }
 
+// guide:accept-connection begin
 std::optional<Socket> accept_connection(const Socket& listener, const Stopper& stopper) {
   using namespace std::chrono_literals;
   auto pause = 5ms;
@@ -123,6 +124,7 @@ std::optional<Socket> accept_connection(const Socket& listener, const Stopper& s
     }
   }
 }
+// guide:accept-connection end
 
 void ignore_sigpipe() {
   ::signal(SIGPIPE, SIG_IGN);

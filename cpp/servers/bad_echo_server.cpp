@@ -23,6 +23,7 @@ std::string_view trimmed(std::string_view text) {
 
 }  // namespace
 
+// guide:serve-bad begin
 int serve_bad(int listen_fd) {
   for (;;) {
     // FLAW: one client at a time. Everyone else waits in the backlog until this client leaves.
@@ -64,5 +65,6 @@ int serve_bad(int listen_fd) {
     if (failed) return 1;
   }
 }
+// guide:serve-bad end
 
 }  // namespace echolab

@@ -5,10 +5,12 @@
 
 namespace echolab {
 
+// guide:serve-iterative begin
 void serve_iterative(Socket& listener, Stopper& stopper, const ServerOptions&) {
   while (auto connection = accept_connection(listener, stopper)) {
     serve_connection(std::move(*connection), stopper);  // the next client waits until this ends
   }
 }
+// guide:serve-iterative end
 
 }  // namespace echolab

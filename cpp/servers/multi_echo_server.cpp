@@ -16,6 +16,7 @@ namespace {
 // The session threads, joined as they finish so the list does not grow without bound.
 class Sessions {
  public:
+  // guide:sessions-start begin
   void start(Socket connection, Stopper& stopper) {
     reap();
     auto done = std::make_shared<std::atomic<bool>>(false);
@@ -25,6 +26,7 @@ class Sessions {
     };
     threads_.push_back({std::jthread(std::move(session)), done});
   }
+  // guide:sessions-start end
 
   void reap() {
     std::erase_if(threads_, [](const Running& r) { return r.done->load(); });
@@ -40,6 +42,7 @@ class Sessions {
 
 }  // namespace
 
+// guide:serve-threaded begin
 void serve_threaded(Socket& listener, Stopper& stopper, const ServerOptions&) {
   Sessions sessions;
   while (auto connection = accept_connection(listener, stopper)) {
@@ -47,5 +50,6 @@ void serve_threaded(Socket& listener, Stopper& stopper, const ServerOptions&) {
   }
   // The stop request shut every tracked connection down; ~Sessions joins their threads.
 }
+// guide:serve-threaded end
 
 }  // namespace echolab

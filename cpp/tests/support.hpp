@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,19 @@
 #include "echolab/stop.hpp"
 
 namespace echolab::testing {
+
+// An argv for the parsers, which take it without the program name: Args{"--port", "0"}.span().
+class Args {
+ public:
+  Args(std::initializer_list<const char*> words) : words_(words.begin(), words.end()) {
+    for (auto& w : words_) pointers_.push_back(w.data());
+  }
+  std::span<char* const> span() const { return pointers_; }
+
+ private:
+  std::vector<std::string> words_;
+  std::vector<char*> pointers_;
+};
 
 // One entry of conformance/vectors.json, with its bytes generated and its length checked.
 struct Vector {

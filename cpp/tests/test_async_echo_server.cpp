@@ -241,5 +241,50 @@ TEST(EventLoopServer, StopsWithinASecondWithBusyIdleAndStalledClients) {
   EXPECT_TRUE(busy.get()) << "the busy client did not see its connection end cleanly";
 }
 
+TEST(EventLoopServer, ThreeLoopsShareThePortAndEachClientGetsItsOwnBytes) {
+  ServerOptions options;
+  options.threads = 3;
+  options.max_connections = 100;  // counted over all the loops
+  ServerThread server(serve_event_loop, "::", options);
+  std::vector<std::future<Exchange>> clients;
+  std::vector<std::string> sent;
+  for (std::uint64_t i = 0; i < 30; ++i) sent.push_back(seeded_bytes(900 + i, 64 * 1024));
+  for (std::size_t i = 0; i < sent.size(); ++i)
+    clients.push_back(std::async(std::launch::async, [&, i] {
+      return echo_exchange(i % 2 ? "::1" : "127.0.0.1", server.port(), sent[i], 4096, 10s);
+    }));
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    const Exchange result = clients[i].get();
+    EXPECT_BYTES_EQ(sent[i], result.received) << "client " << i;
+    EXPECT_TRUE(result.fin) << "client " << i;
+  }
+  // Connected clients on every loop do not hold the stop up.
+  std::vector<Socket> idle;
+  for (int i = 0; i < 12; ++i) idle.push_back(connect_tcp("127.0.0.1", server.port()));
+  const auto start = Clock::now();
+  EXPECT_TRUE(server.stop_and_join(1s));
+  EXPECT_LT(seconds_since(start), 1.0);
+}
+
+TEST(EventLoopServer, MaxConnectionsCountsEveryLoop) {
+  ServerOptions options;
+  options.threads = 4;
+  options.max_connections = 2;
+  ServerThread server(serve_event_loop, "::", options);
+  std::vector<Socket> served;
+  for (int i = 0; i < 2; ++i) {
+    served.push_back(connect_tcp("127.0.0.1", server.port()));
+    set_timeouts(served.back().fd(), 5s);
+    write_all(served.back().fd(), std::string_view("hi"));
+    ASSERT_EQ(read_exactly(served.back().fd(), 2), "hi");
+  }
+  // Whichever loop the kernel hands them to, the next clients are over the limit.
+  for (int i = 0; i < 4; ++i) {
+    const Socket extra = connect_tcp("::1", server.port());
+    set_timeouts(extra.fd(), 1s);
+    EXPECT_NE(read_to_end(extra.fd()), End::timeout) << "extra client " << i << " left hanging";
+  }
+}
+
 }  // namespace
 }  // namespace echolab::testing

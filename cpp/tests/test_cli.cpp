@@ -5,22 +5,12 @@
 #include <vector>
 
 #include "echolab/cli.hpp"
+#include "support.hpp"
 
 namespace echolab {
 namespace {
 
-// argv without the program name, as the parsers take it.
-class Args {
- public:
-  Args(std::initializer_list<const char*> words) : words_(words.begin(), words.end()) {
-    for (auto& w : words_) pointers_.push_back(w.data());
-  }
-  std::span<char* const> span() const { return pointers_; }
-
- private:
-  std::vector<std::string> words_;
-  std::vector<char*> pointers_;
-};
+using testing::Args;
 
 TEST(ServerArgs, DefaultsAreDualStackPort2000) {
   const auto options = parse_server_args(Args{}.span(), ServerKind::basic);
@@ -53,6 +43,19 @@ TEST(ServerArgs, EventLoopFlagsOnlyForTheEventLoopServer) {
                UsageError);
   EXPECT_THROW(parse_server_args(Args{"--max-connections", "x"}.span(), ServerKind::event_loop),
                UsageError);
+}
+
+TEST(ServerArgs, ThreadsOnlyForTheEventLoopServer) {
+  EXPECT_EQ(parse_server_args(Args{}.span(), ServerKind::event_loop).threads, 1u);
+  EXPECT_EQ(parse_server_args(Args{"--threads", "4"}.span(), ServerKind::event_loop).threads, 4u);
+  EXPECT_EQ(parse_server_args(Args{"--threads=2"}.span(), ServerKind::event_loop).threads, 2u);
+  EXPECT_THROW(parse_server_args(Args{"--threads", "2"}.span(), ServerKind::basic), UsageError);
+  for (const auto& args : {Args{"--threads", "0"}, Args{"--threads", "-1"}, Args{"--threads", "x"},
+                           Args{"--threads", "1025"}, Args{"--threads"}})
+    EXPECT_THROW(parse_server_args(args.span(), ServerKind::event_loop), UsageError);
+  EXPECT_NE(server_usage("async_echo_server", ServerKind::event_loop).find("--threads N"),
+            std::string::npos);
+  EXPECT_EQ(server_usage("echo_server", ServerKind::basic).find("--threads"), std::string::npos);
 }
 
 TEST(ServerArgs, HelpIsNotAnError) {

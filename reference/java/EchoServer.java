@@ -54,10 +54,14 @@ public class EchoServer {
         }
     }
 
+    // guide:serve begin
     /** Echoes until the client half-closes, then closes: the FIN follows the last byte owed. */
     static void serve(String program, Socket client) {
         String peer = Lab.hostPort(client.getInetAddress(), client.getPort());
         try (client) {
+            // Each echo is a reply: send it at once. With Nagle's algorithm on, a partial
+            // segment waits for the client's delayed ACK, up to 40 ms per echo.
+            client.setTcpNoDelay(true);
             InputStream in = client.getInputStream();
             OutputStream out = client.getOutputStream();
             byte[] buffer = new byte[8192];
@@ -70,4 +74,5 @@ public class EchoServer {
             System.err.println(program + ": session with " + peer + " ended: " + e.getMessage());
         }
     }
+    // guide:serve end
 }

@@ -11,7 +11,9 @@ public class MultiEchoServer {
         EchoServer.run(PROGRAM, args, MultiEchoServer::startSession);
     }
 
+    // guide:start-session begin
     private static void startSession(Socket client) {
         new Thread(() -> EchoServer.serve(PROGRAM, client)).start();
     }
+    // guide:start-session end
 }

@@ -42,6 +42,7 @@ function resolve(host)
     return literal === nothing ? getalladdrinfo(host) : [literal]
 end
 
+# guide:echo begin
 function echo(client)
     try
         # eof waits for data; readavailable then takes whatever has arrived, a line or not.
@@ -57,6 +58,7 @@ function echo(client)
         close(client)
     end
 end
+# guide:echo end
 
 function main(args)
     host, port = parse_options(args)
@@ -70,6 +72,7 @@ function main(args)
     address, bound = getsockname(server)
     println("listening on ", hostport(address, bound))
     flush(stdout)
+    # guide:accept-loop begin
     while true
         try
             client = accept(server)
@@ -80,6 +83,7 @@ function main(args)
             println(stderr, PROGRAM, ": accept failed: ", sprint(showerror, e))
         end
     end
+    # guide:accept-loop end
 end
 
 main(ARGS)

@@ -40,6 +40,7 @@ function parseOptions() {
   return { host: values.host, port: Number(values.port) };
 }
 
+// guide:echo begin
 function echo(socket) {
   // remoteAddress is undefined when the client has reset before we got here.
   const { remoteAddress, remotePort } = socket;
@@ -56,6 +57,7 @@ function echo(socket) {
   // A reset or broken pipe ends this session only; Node destroys the socket after 'error'.
   socket.on('error', (err) => console.error(`${PROG}: ${peer}: ${reason(err)}`));
 }
+// guide:echo end
 
 const { host, port } = parseOptions();
 const server = net.createServer({ allowHalfOpen: true }, echo);
@@ -65,11 +67,13 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
+// guide:listen begin
 // ipv6Only false: on :: IPv4 clients arrive too, as ::ffff:a.b.c.d.
 server.listen({ host, port, ipv6Only: false }, () => {
   const { address, port: bound } = server.address();
   console.log(`listening on ${hostPort(address, bound)}`);
 });
+// guide:listen end
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {

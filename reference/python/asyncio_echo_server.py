@@ -10,6 +10,7 @@ from lab_cli import PROG, host_port, listen, parse_server_args, reason
 CHUNK = 64 * 1024
 
 
+# guide:echo begin
 async def echo(reader, writer):
     address = writer.get_extra_info("peername")  # None if the client reset before we got here
     peer = host_port(*address[:2]) if address else "a client"
@@ -27,6 +28,7 @@ async def echo(reader, writer):
         pass  # the server is stopping (Python 3.11 would log a cancelled session as an error)
     finally:
         writer.close()
+# guide:echo end
 
 
 async def main(args):

@@ -8,6 +8,7 @@ from lab_cli import PROG, exit_on_signals, host_port, listen, parse_server_args,
 CHUNK = 64 * 1024
 
 
+# guide:echo begin
 def echo(conn, peer):
     """Send back every byte from one client until it half-closes; then closing sends our FIN.
     A failing session (reset, broken pipe) is reported and ends, the server carries on."""
@@ -20,6 +21,7 @@ def echo(conn, peer):
                 conn.sendall(data)
         except OSError as err:
             print(f"{PROG}: {host_port(*peer[:2])}: {reason(err)}", file=sys.stderr)
+# guide:echo end
 
 
 def main():

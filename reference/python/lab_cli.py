@@ -62,10 +62,12 @@ def listen(host, port):
         server = socket.socket(family, kind, proto)
         # A restarted server may bind its port while old connections sit in TIME_WAIT.
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # guide:dual-stack begin
         if family == socket.AF_INET6:
             # Dual stack: IPv4 clients reach this IPv6 socket as ::ffff:a.b.c.d, so the
             # default host :: serves both families.
             server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        # guide:dual-stack end
         server.bind(address)
         server.listen()
     except OSError as err:  # socket.gaierror (unknown name) is an OSError too

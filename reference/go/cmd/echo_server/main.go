@@ -60,6 +60,7 @@ func main() {
 
 	fmt.Printf("listening on %s\n", ln.Addr()) // os.Stdout is unbuffered
 
+	// guide:accept-loop begin
 	for {
 		conn, err := ln.Accept()
 		if errors.Is(err, net.ErrClosed) {
@@ -74,7 +75,10 @@ func main() {
 		}
 		go echo(conn.(*net.TCPConn))
 	}
+	// guide:accept-loop end
 }
+
+// guide:echo begin
 
 // echo serves one client. Its errors end this session only.
 func echo(conn *net.TCPConn) {
@@ -89,6 +93,8 @@ func echo(conn *net.TCPConn) {
 		fmt.Fprintf(os.Stderr, "echo_server: %s: %v\n", conn.RemoteAddr(), reason(err))
 	}
 }
+
+// guide:echo end
 
 // reason keeps the system's words ("address already in use") and drops
 // the operation and addresses Go puts in front of them.

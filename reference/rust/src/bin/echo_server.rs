@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         }
     };
 
+    // guide:accept-loop begin
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             }
         }
     }
+    // guide:accept-loop end
 }
 
 /// Binds and prints the readiness line; a failure here means we cannot listen.
@@ -60,11 +62,16 @@ fn listen(host: &str, port: u16) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
+// guide:echo begin
 /// Serves one client; its errors end this session only.
 fn echo(stream: TcpStream) -> io::Result<()> {
+    // Each echo is a reply: send it at once. With Nagle's algorithm on, a partial segment
+    // waits for the client's delayed ACK, up to 40 ms per echo.
+    stream.set_nodelay(true)?;
     // A &TcpStream reads and writes, so the socket is copied onto itself.
     // copy returns at the client's FIN (its half-close), after the last byte
     // has gone back: only then do we send our own FIN.
     io::copy(&mut &stream, &mut &stream)?;
     stream.shutdown(Shutdown::Write)
 }
+// guide:echo end
