@@ -64,6 +64,8 @@ help:
 	@echo "  make test          run every test: C++ (plain, ASan+UBSan, TSan), peers, harness"
 	@echo "  make peers         build the peers whose toolchains are present"
 	@echo "  make conformance   every case, every program, every client x server pair: the matrix"
+	@echo "  make bench         every server side by side: JSON, table and chart in $(BUILD)/bench/"
+	@echo "  make bench-smoke   a short bench run that proves the load generator checks every byte"
 	@echo "  make format        clang-format the C++ sources"
 	@echo "  make clean         remove $(BUILD)/"
 	@echo "Options: BUILD=dir BUILD_TYPE=Debug WERROR=OFF JOBS=n"

@@ -164,6 +164,7 @@ class EventLoop {
  private:
   // --- Accepting -------------------------------------------------------------------------------
 
+  // guide:async-accept begin
   void accept_clients() {
     for (;;) {
       sockaddr_storage address{};
@@ -207,7 +208,9 @@ class EventLoop {
       add(std::move(client), std::move(peer));
     }
   }
+  // guide:async-accept end
 
+  // guide:async-emfile begin
   // Out of descriptors, a waiting client cannot be accepted, and the listener stays readable: a
   // level-triggered loop would spin. So give up the spare descriptor kept for this moment,
   // accept the client with it and close it at once, then take the spare back (as libuv does).
@@ -221,6 +224,7 @@ class EventLoop {
     if (error == 0) report("out of file descriptors: closed a new connection at once");
     return error;
   }
+  // guide:async-emfile end
 
   void pause_accepting(int error) {
     report("cannot accept for now (" + std::error_code(error, std::system_category()).message() +
@@ -270,6 +274,7 @@ class EventLoop {
   // the simpler level-triggered loop stays. In the steady state of a ping-pong the interest never
   // changes, so there is no epoll_ctl call per message either.
 
+  // guide:async-on-ready begin
   void on_ready(Connection& c, std::uint32_t events) {
     // EPOLLHUP and EPOLLERR come whatever we asked for; the next recv or send reports why.
     const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
@@ -286,7 +291,9 @@ class EventLoop {
     }
     update_interest(c);
   }
+  // guide:async-on-ready end
 
+  // guide:async-receive begin
   // One read, sent straight back from the buffer it was read into; only what the socket does
   // not take is kept. Measured: copying every read into the connection's own buffer first, as
   // this server once did, cost 10% more CPU per message when streaming and doubled the memory.
@@ -313,6 +320,7 @@ class EventLoop {
     c.owed.assign(data);
     return true;
   }
+  // guide:async-receive end
 
   // Sends what is owed until the socket will take no more. False when the connection is over.
   bool send_owed(Connection& c) {
@@ -330,6 +338,7 @@ class EventLoop {
     return true;
   }
 
+  // guide:async-interest begin
   // Backpressure: watch for input only while nothing is owed and the client has not finished;
   // watch for output only while something is owed.
   void update_interest(Connection& c) {
@@ -340,6 +349,7 @@ class EventLoop {
     watch(EPOLL_CTL_MOD, c.socket.fd(), wanted);
     c.interest = wanted;
   }
+  // guide:async-interest end
 
   // A reset or a vanished client is a normal end; anything else is worth a line on stderr.
   bool failed(const Connection& c, const char* call) {
@@ -364,6 +374,7 @@ class EventLoop {
     idle_order_.splice(idle_order_.end(), idle_order_, c.in_idle_order);
   }
 
+  // guide:async-idle begin
   void close_idle_connections() {
     if (!idle_timeout_) return;
     while (!idle_order_.empty()) {
@@ -385,6 +396,7 @@ class EventLoop {
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now()).count();
     return static_cast<int>(std::clamp<std::int64_t>(ms, 0, 3'600'000));
   }
+  // guide:async-idle end
 
   void watch(int operation, int fd, std::uint32_t events) {
     epoll_event event{};
