@@ -40,22 +40,27 @@ def available(impl):
     return impl
 
 
-def stderr_lines(result: support.ClientResult) -> list[str]:
-    text = result.stderr.decode("utf-8", errors="replace")
-    return [line for line in text.splitlines() if line.strip()]
+def run(impl, host, port, options=(), stdin=b"") -> support.ClientResult:
+    return support.run_client(available(impl), host, port, stdin, options=options, timeout=TIMEOUT)
 
 
-def assert_no_crash(result: support.ClientResult, context: str) -> None:
+def expect_refusal(result: support.ClientResult, context: str, statuses: tuple[int, ...],
+                   naming: str | None = None, usage: bool = False) -> None:
+    """No crash; nothing on stdout; exit with one of `statuses`; stderr explains: a usage text
+    (`usage`), or exactly one line that names `naming`."""
     text = result.stderr.decode("utf-8", errors="replace")
     crash_marks = ("Traceback (most recent call last)", "panicked at", "\tat ", "goroutine ",
                    "terminate called", "Segmentation fault", "    at ")
     if result.returncode < 0 or any(mark in text for mark in crash_marks):
         pytest.fail(result.describe(f"{context}: it crashed instead of explaining the problem"),
                     pytrace=False)
-
-
-def run(impl, host, port, options=(), stdin=b"") -> support.ClientResult:
-    return support.run_client(impl, host, port, stdin, options=options, timeout=TIMEOUT)
+    lines = [line for line in text.splitlines() if line.strip()]
+    explained = bool(lines) if usage else (len(lines) == 1 and naming in lines[0])
+    if result.returncode not in statuses or result.stdout or not explained:
+        wanted = "a usage text on stderr" if usage else f"exactly one stderr line naming {naming}"
+        pytest.fail(result.describe(f"{context}: the contract wants {wanted}, nothing on stdout, "
+                                    f"and exit status {' or '.join(map(str, statuses))}"),
+                    pytrace=False)
 
 
 @pytest.mark.parametrize("impl", SERVERS, ids=lambda impl: impl.id)
@@ -63,12 +68,7 @@ def run(impl, host, port, options=(), stdin=b"") -> support.ClientResult:
                          ids=[case[0] for case in BAD_SERVER_ARGS])
 def test_server_bad_arguments(impl, what, host, port, options):
     """Bad arguments: a usage text on stderr, nothing on stdout, exit 2."""
-    result = run(available(impl), host, port, options)
-    context = f"{impl.id} given {what}"
-    assert_no_crash(result, context)
-    if result.returncode != 2 or result.stdout or not stderr_lines(result):
-        pytest.fail(result.describe(f"{context}: the contract wants a usage text on stderr, "
-                                    f"nothing on stdout and exit status 2"), pytrace=False)
+    expect_refusal(run(impl, host, port, options), f"{impl.id} given {what}", (2,), usage=True)
 
 
 @pytest.mark.parametrize("impl", SERVERS, ids=lambda impl: impl.id)
@@ -78,14 +78,9 @@ def test_server_port_in_use(impl):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run(available(impl), "127.0.0.1", port)
-    context = f"{impl.id} asked to listen on the taken port 127.0.0.1:{port}"
-    assert_no_crash(result, context)
-    lines = stderr_lines(result)
-    if result.returncode != 1 or len(lines) != 1 or f"127.0.0.1:{port}" not in lines[0]:
-        pytest.fail(result.describe(f"{context}: the contract wants exactly one stderr line naming "
-                                    f"127.0.0.1:{port} and the reason, and exit status 1"),
-                    pytrace=False)
+        result = run(impl, "127.0.0.1", port)
+    expect_refusal(result, f"{impl.id} asked to listen on the taken port 127.0.0.1:{port}", (1,),
+                   naming=f"127.0.0.1:{port}")
 
 
 @pytest.mark.parametrize("impl", CLIENTS, ids=lambda impl: impl.id)
@@ -93,22 +88,24 @@ def test_server_port_in_use(impl):
                          ids=[case[0] for case in BAD_CLIENT_ARGS])
 def test_client_bad_arguments(impl, what, host, port, options):
     """Bad arguments: a usage text on stderr, nothing on stdout, exit 2."""
-    result = run(available(impl), host, port, options, stdin=b"hello\n")
-    context = f"{impl.id} given {what}"
-    assert_no_crash(result, context)
-    if result.returncode != 2 or result.stdout or not stderr_lines(result):
-        pytest.fail(result.describe(f"{context}: the contract wants a usage text on stderr, "
-                                    f"nothing on stdout and exit status 2"), pytrace=False)
+    result = run(impl, host, port, options, stdin=b"hello\n")
+    expect_refusal(result, f"{impl.id} given {what}", (2,), usage=True)
 
 
 @pytest.mark.parametrize("impl", CLIENTS, ids=lambda impl: impl.id)
 def test_client_unknown_host(impl):
     """A name that does not resolve: one stderr line naming it, exit 1."""
     host = "no-such-host.invalid"  # .invalid never resolves (RFC 6761)
-    result = run(available(impl), host, 2000, stdin=b"hello\n")
-    context = f"{impl.id} connecting to {host}"
-    assert_no_crash(result, context)
-    lines = stderr_lines(result)
-    if result.returncode != 1 or len(lines) != 1 or host not in lines[0] or result.stdout:
-        pytest.fail(result.describe(f"{context}: the contract wants exactly one stderr line naming "
-                                    f"{host}, nothing on stdout, and exit status 1"), pytrace=False)
+    result = run(impl, host, 2000, stdin=b"hello\n")
+    expect_refusal(result, f"{impl.id} connecting to {host}", (1,), naming=host)
+
+
+ZONED = "fe80::1%no-such-interface"  # link-local, on an interface that does not exist
+
+
+@pytest.mark.parametrize("impl", SERVERS + CLIENTS, ids=lambda impl: impl.id)
+def test_ipv6_literal_with_a_zone(impl):
+    """An IPv6 literal with a zone that names no interface: one stderr line naming the address,
+    exit 1 or 2, never a crash or a hang."""
+    result = run(impl, ZONED, 0 if impl.role == "server" else 2000, stdin=b"hello\n")
+    expect_refusal(result, f"{impl.id} given {ZONED}", (1, 2), naming="fe80::1")

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <future>
 #include <string>
 
@@ -78,6 +79,24 @@ TEST(ListenTcp, PortInUseNamesTheAddressAndTheReason) {
     EXPECT_EQ(std::string(e.what()), "cannot listen on 127.0.0.1:" + std::to_string(port) +
                                          ": bind: " + std::generic_category().message(EADDRINUSE));
   }
+}
+
+// A restarted server must bind at once, even while thousands of its old connections sit in
+// TIME_WAIT on the port (the side that closes first keeps it): SO_REUSEADDR is what allows it.
+TEST(ListenTcp, RebindsAtOnceOverThousandsOfTimeWaitConnections) {
+  Socket listener = listen_tcp("127.0.0.1", 0);
+  const std::uint16_t port = port_of(listener);
+  for (int i = 0; i < 2000; ++i) {
+    const Socket client = connect_tcp("127.0.0.1", port);
+    Socket accepted(::accept(listener.fd(), nullptr, nullptr));
+    ASSERT_TRUE(accepted.valid());
+    accepted.close();  // the server's side closes first, so its end goes to TIME_WAIT
+    std::array<std::byte, 1> byte;
+    ASSERT_EQ(read_some(client.fd(), byte), 0u);
+  }
+  listener.close();
+  EXPECT_NO_THROW(listener = listen_tcp("127.0.0.1", port));
+  EXPECT_TRUE(listener.valid());
 }
 
 TEST(ConnectTcp, RefusedConnectNamesTheAddress) {
