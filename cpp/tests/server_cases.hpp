@@ -79,16 +79,7 @@ TEST_P(EchoServerCases, StopsWithinASecondWhileAClientIsConnected) {
 
 TEST_P(ConcurrentServerCases, TwentyClientsAtOnceEachGetTheirOwnBytes) {
   ServerThread server(GetParam());
-  std::vector<std::future<void>> clients;
-  for (std::uint64_t i = 0; i < 20; ++i) {
-    clients.push_back(std::async(std::launch::async, [&server, i] {
-      const std::string data = seeded_bytes(100 + i, 256 * 1024);
-      const Exchange result = echo_exchange(i % 2 ? "::1" : "127.0.0.1", server.port(), data, 4096);
-      EXPECT_BYTES_EQ(data, result.received) << "client " << i;
-      EXPECT_TRUE(result.fin) << "client " << i;
-    }));
-  }
-  for (auto& client : clients) client.get();
+  expect_concurrent_echoes(server.port(), 20, 256 * 1024, 100, 4096);
 }
 
 TEST_P(ConcurrentServerCases, AnIdleClientDoesNotBlockOthers) {

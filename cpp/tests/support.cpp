@@ -187,6 +187,22 @@ Exchange echo_exchange(const std::string& host, std::uint16_t port, const std::s
   return result;
 }
 
+void expect_concurrent_echoes(std::uint16_t port, std::size_t count, std::size_t bytes,
+                              std::uint64_t seed, std::size_t chunk,
+                              std::chrono::milliseconds timeout) {
+  std::vector<std::future<void>> clients;
+  for (std::size_t i = 0; i < count; ++i) {
+    clients.push_back(std::async(std::launch::async, [=] {
+      const std::string data = seeded_bytes(seed + i, bytes);
+      const Exchange result =
+          echo_exchange(i % 2 ? "::1" : "127.0.0.1", port, data, chunk, timeout);
+      EXPECT_BYTES_EQ(data, result.received) << "client " << i;
+      EXPECT_TRUE(result.fin) << "client " << i;
+    }));
+  }
+  for (auto& client : clients) client.get();
+}
+
 ClientRun run_with_io(const std::function<void(const ClientIo&)>& body, const std::string& input) {
   ignore_sigpipe();
   Pipe in;

@@ -82,6 +82,13 @@ Exchange echo_exchange(const std::string& host, std::uint16_t port, const std::s
                        std::size_t chunk = 65536,
                        std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// Runs `count` clients at once, alternately over 127.0.0.1 and ::1, each sending `bytes` of its
+// own seeded data (seed + i) in `chunk`-byte writes; expects each to get exactly its own bytes
+// back, then FIN.
+void expect_concurrent_echoes(std::uint16_t port, std::size_t count, std::size_t bytes,
+                              std::uint64_t seed, std::size_t chunk,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // Gives `fd` send and receive timeouts, so a test never hangs on a broken server.
 void set_timeouts(int fd, std::chrono::milliseconds timeout);
 

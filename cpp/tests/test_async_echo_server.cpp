@@ -86,18 +86,7 @@ StalledClient stall(std::uint16_t port, std::size_t limit, std::chrono::millisec
 
 TEST(EventLoopServer, FortyClientsAtOnceWithLargeWrites) {
   ServerThread server(serve_event_loop);
-  std::vector<std::future<Exchange>> clients;
-  std::vector<std::string> sent;
-  for (std::uint64_t i = 0; i < 40; ++i) sent.push_back(seeded_bytes(500 + i, 256 * 1024));
-  for (std::size_t i = 0; i < sent.size(); ++i)
-    clients.push_back(std::async(std::launch::async, [&, i] {
-      return echo_exchange(i % 2 ? "::1" : "127.0.0.1", server.port(), sent[i], 200000, 20s);
-    }));
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    const Exchange result = clients[i].get();
-    EXPECT_BYTES_EQ(sent[i], result.received) << "client " << i;
-    EXPECT_TRUE(result.fin) << "client " << i;
-  }
+  expect_concurrent_echoes(server.port(), 40, 256 * 1024, 500, 200000, 20s);
 }
 
 TEST(EventLoopServer, AClientThatNeverReadsIsHeldBackWhileOthersAreServed) {
@@ -246,18 +235,7 @@ TEST(EventLoopServer, ThreeLoopsShareThePortAndEachClientGetsItsOwnBytes) {
   options.threads = 3;
   options.max_connections = 100;  // counted over all the loops
   ServerThread server(serve_event_loop, "::", options);
-  std::vector<std::future<Exchange>> clients;
-  std::vector<std::string> sent;
-  for (std::uint64_t i = 0; i < 30; ++i) sent.push_back(seeded_bytes(900 + i, 64 * 1024));
-  for (std::size_t i = 0; i < sent.size(); ++i)
-    clients.push_back(std::async(std::launch::async, [&, i] {
-      return echo_exchange(i % 2 ? "::1" : "127.0.0.1", server.port(), sent[i], 4096, 10s);
-    }));
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    const Exchange result = clients[i].get();
-    EXPECT_BYTES_EQ(sent[i], result.received) << "client " << i;
-    EXPECT_TRUE(result.fin) << "client " << i;
-  }
+  expect_concurrent_echoes(server.port(), 30, 64 * 1024, 900, 4096, 10s);
   // Connected clients on every loop do not hold the stop up.
   std::vector<Socket> idle;
   for (int i = 0; i < 12; ++i) idle.push_back(connect_tcp("127.0.0.1", server.port()));

@@ -62,6 +62,13 @@ impl ServerArgs {
     }
 }
 
+/// The contract's line for a server that cannot listen, naming the address
+/// and the reason; the caller then exits with status 1.
+pub fn report_listen_failure(program: &str, args: &ServerArgs, error: &std::io::Error) {
+    let addr = host_port(&args.host, args.port);
+    eprintln!("{program}: cannot listen on {addr}: {error}");
+}
+
 /// Ends the program the way the contract asks for a bad command line:
 /// what was wrong and the usage on stderr, exit status 2.
 pub fn bad_usage(program: &str, usage: &str, why: &str) -> ! {

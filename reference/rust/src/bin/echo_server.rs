@@ -4,7 +4,7 @@
 //! std has no signal handling: SIGTERM or SIGINT ends this server by the
 //! signal's default action (no exit status 0).
 
-use echo_lab::{bad_usage, host_port, ServerArgs};
+use echo_lab::{bad_usage, report_listen_failure, ServerArgs};
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -18,8 +18,7 @@ fn main() -> ExitCode {
     let listener = match listen(&args.host, args.port) {
         Ok(listener) => listener,
         Err(e) => {
-            let addr = host_port(&args.host, args.port);
-            eprintln!("echo_server: cannot listen on {addr}: {e}");
+            report_listen_failure("echo_server", &args, &e);
             return ExitCode::FAILURE;
         }
     };

@@ -8,7 +8,7 @@
 //!
 //! SIGTERM and SIGINT stop it with exit status 0 (tokio's signal support).
 
-use echo_lab::{bad_usage, host_port, ServerArgs};
+use echo_lab::{bad_usage, report_listen_failure, ServerArgs};
 use socket2::{Domain, Socket, Type};
 use std::future::poll_fn;
 use std::io::{self, ErrorKind};
@@ -59,8 +59,7 @@ async fn serve(args: ServerArgs) -> ExitCode {
     let listener = match listen(&args.host, args.port) {
         Ok(listener) => listener,
         Err(e) => {
-            let addr = host_port(&args.host, args.port);
-            eprintln!("{PROGRAM}: cannot listen on {addr}: {e}");
+            report_listen_failure(PROGRAM, &args, &e);
             return ExitCode::FAILURE;
         }
     };
