@@ -44,10 +44,12 @@ peers: bootstrap
 test-peers: build peers
 	$(PYTEST) -q conformance/tests
 
-## conformance: every case over every program and every client x server pair; prints the matrix,
-## writes build/conformance/{report.json,report.html,junit.xml}. CONFORMANCE_ARGS="--seed N" replays a run.
+## conformance: every case over every program and every client x server pair, then the bounded fault
+## cases over every server; prints the matrix and the fault table, writes build/conformance/{report.json,
+## report.html,junit.xml,faults.json,faults.md}. CONFORMANCE_ARGS / FAULTS_ARGS="--seed N" replay a run.
 conformance: build peers
-	python3 -m conformance matrix $(CONFORMANCE_ARGS)
+	@status=0; python3 -m conformance matrix $(CONFORMANCE_ARGS) || status=1; \
+	python3 -m conformance faults $(FAULTS_ARGS) || status=1; exit $$status
 
 format: bootstrap
 	clang-format -i $(CXX_FILES)
@@ -64,13 +66,17 @@ help:
 	@echo "  make test          run every test: C++ (plain, ASan+UBSan, TSan), peers, harness"
 	@echo "  make peers         build the peers whose toolchains are present"
 	@echo "  make conformance   every case, every program, every client x server pair: the matrix"
+	@echo "  make faults        every server through the fault cases, full form: the fault table"
 	@echo "  make bench         every server side by side: JSON, table and chart in $(BUILD)/bench/"
 	@echo "  make bench-smoke   a short bench run that proves the load generator checks every byte"
+	@echo "  make faults        every server through the fault cases, full size: the fault table"
+	@echo "  make errors        every program through network failures: lab-guides/error-matrix.md"
+	@echo "  make fuzz          the event loop's connection logic under libFuzzer (FUZZ_SECONDS=300)"
 	@echo "  make format        clang-format the C++ sources"
 	@echo "  make clean         remove $(BUILD)/"
 	@echo "Options: BUILD=dir BUILD_TYPE=Debug WERROR=OFF JOBS=n"
 
-# --- Performance: echo_bench against every server (lab-guides/performance.md) -----------------
+# --- Performance: echo_bench against every server (lab-guides/07-performance-and-robustness.md) ---
 .PHONY: bench bench-smoke
 
 ## bench: every server side by side, each pinned to one core; JSON, table and chart in build/bench/
@@ -82,3 +88,49 @@ bench-smoke: build
 	scripts/bench --smoke
 
 test: bench-smoke
+
+# --- The error-handling matrix (lab-guides/error-matrix.md, included in guide 03) -------------
+.PHONY: errors
+
+## errors: every program through every fault; rewrites lab-guides/error-matrix.md and its include
+errors: build peers
+	python3 -m conformance errors --write lab-guides/error-matrix.md $(ERRORS_ARGS)
+	scripts/sync-guides --includes-only
+
+# --- Fuzzing: the event loop's connection state machine under libFuzzer (clang 14) -------------
+.PHONY: fuzz fuzz-smoke fuzz-build
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_BUILD         := $(BUILD)/fuzz
+
+fuzz-build: bootstrap
+	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_ARGS) -DECHO_LAB_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+	cmake --build $(FUZZ_BUILD) --target fuzz_echo_connection
+
+# Seeds from cpp/fuzz/corpus; what the fuzzer finds goes to $(FUZZ_BUILD)/corpus, a crashing input
+# to $(FUZZ_BUILD)/artifacts/. Prints the executions and the time; fails on any crash.
+run_fuzzer = mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts && \
+	$(FUZZ_BUILD)/bin/fuzz_echo_connection -max_total_time=$(1) -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus cpp/fuzz/corpus \
+	  > $(FUZZ_BUILD)/fuzz.log 2>&1 \
+	  || { tail -n 30 $(FUZZ_BUILD)/fuzz.log; echo "fuzz: FAILED: the crashing input is in $(FUZZ_BUILD)/artifacts/"; exit 1; }; \
+	grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz.log | sed 's/^/fuzz: /'
+
+## fuzz: the connection state machine under libFuzzer+ASan+UBSan for FUZZ_SECONDS (300)
+fuzz: fuzz-build
+	@$(call run_fuzzer,$(FUZZ_SECONDS))
+
+## fuzz-smoke: the same for FUZZ_SMOKE_SECONDS (30); part of make test
+fuzz-smoke: fuzz-build
+	@$(call run_fuzzer,$(FUZZ_SMOKE_SECONDS))
+
+test: fuzz-smoke
+
+# --- Faults: every server through the fault cases (conformance/MANIFESTS.md, Fault cases) ------
+.PHONY: faults
+
+## faults: the fault cases in their full form (1,000 clients x 1 MiB, 10,000 resets, ...) over every
+## available server; prints the fault table, writes build/conformance/{faults.json,faults.md} and adds
+## it to report.html. The bounded form runs in make test and make conformance. FAULTS_ARGS="--only 'cpp-*'"
+faults: build peers
+	python3 -m conformance faults --full $(FAULTS_ARGS)

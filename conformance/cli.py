@@ -1,6 +1,9 @@
-"""The harness's command line: `python3 -m conformance list | cases | matrix | grade`.
+"""The harness's command line: `python3 -m conformance list | cases | matrix | grade | faults |
+errors | class | autograde`.
 
     python3 -m conformance matrix                         # every client x server, every case
+    python3 -m conformance faults --only 'cpp-*'          # the fault table (--full: full size)
+    python3 -m conformance errors                         # the error-handling matrix
     python3 -m conformance grade --server './my_server --port {port} --host {host}' \\
         --capabilities half_close,concurrent --results-json results.json
 """
@@ -16,7 +19,11 @@ from pathlib import Path
 
 from conformance import procs
 from conformance.cases import select
+from conformance.classroom import add_parser as add_class_parser
+from conformance.errormatrix.command import add_parser as add_errors_parser
+from conformance.faults.command import add_parser as add_faults_parser
 from conformance.grade import grade_command
+from conformance.kit.autograde import add_parser as add_autograde_parser
 from conformance.manifest import ManifestError, scan
 from conformance.matrix import matrix_command
 from conformance.report import impl_json
@@ -71,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--impl", metavar="ID", help="a lab program from the manifests")
     p.add_argument("--capabilities", type=lambda s: [c for c in s.split(",") if c], default=[],
                    metavar="LIST", help="what the program declares: concurrent,bye,half_close,graceful_stop "
-                   "for servers, raw for clients")
+                   "and the flags idle_timeout,max_connections,drain for servers, raw for clients")
     p.add_argument("--name", metavar="NAME", help="what to call the program in reports (your-server)")
     p.add_argument("--partners", action="append", metavar="ID", help="lab programs to pair with (id globs; "
                    "default every available good one of the other role; 'none' for no pairs)")
@@ -83,8 +90,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     p.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report")
     p.add_argument("--json", type=Path, metavar="FILE", help="write report.json")
+    p.add_argument("--full", action="store_true", help="fault cases (--cases fault/...): the full figures, "
+                   "not the bounded ones")
     run_options(p)
     p.set_defaults(run=grade_command)
+    add_faults_parser(sub, run_options)  # python3 -m conformance faults: the fault table
+
+    add_errors_parser(sub)  # python3 -m conformance errors: the error-handling matrix
+    add_autograde_parser(sub)  # python3 -m conformance autograde: a submission in, results.json out
+    add_class_parser(sub)  # python3 -m conformance class: a class's results grouped by failure
     return top
 
 
@@ -112,7 +126,9 @@ def list_command(args) -> int:
     if args.json:
         print(json.dumps([impl_json(i) for i in impls], indent=2))
     else:
-        width = max(len(i.id) for i in impls)
+        if not impls:
+            print("no implementation: no valid echo-lab.json manifest was found", file=sys.stderr)
+        width = max((len(i.id) for i in impls), default=0)
         for i in impls:
             state = "available" if i.available else f"unavailable: {i.reason}"
             caps = ",".join(i.capabilities) or "-"

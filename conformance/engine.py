@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 from conformance.cases import FIRST, LAST, SHOULD, Case, Context, select
 from conformance.explain import explain
-from conformance.failures import Fail, Stalled
+from conformance.failures import Fail, Stalled, Unsupported
 from conformance.manifest import Implementation
 from conformance.outcomes import Outcome
 from conformance.procs import ServerProcess, tail
@@ -46,13 +46,14 @@ class Result:
     expected: str | None = None  # the documented reason behind an EXPECTED-FAIL
     passes: int = 0  # with --repeat: how many runs passed
     runs: int = 1
+    figures: list[str] = field(default_factory=list)  # what a fault case measured
 
     @property
     def subject(self) -> str:
         """The program the case grades: `client x server` for a pair."""
         if self.case.role == "pair":
             return f"{self.client} x {self.server}"
-        return self.server if self.case.role == "server" else self.client
+        return self.client if self.case.role == "client" else self.server
 
 
 class ServerHandle:
@@ -82,8 +83,10 @@ class ServerHandle:
 
 class Engine:
     def __init__(self, out: Path, seed: int, timeouts: Timeouts = Timeouts(),
-                 patterns: list[str] | None = None, replay: Callable[[Result], str] | None = None):
+                 patterns: list[str] | None = None, replay: Callable[[Result], str] | None = None,
+                 full: bool = False):
         self.out = Path(out)
+        self.full = full  # fault cases: the full figures
         self.seed = seed
         self.timeouts = timeouts
         self.patterns = patterns
@@ -94,8 +97,10 @@ class Engine:
     def server_suite(self, server: Implementation, clients: Sequence[Implementation] = (),
                      own: bool = True) -> list[Result]:
         """The server's own cases (unless not `own`), then every pair case with each client, then
-        the cases that end the server: one server process for all of them unless a case kills it."""
+        the cases that end the server: one server process for all of them unless a case kills it.
+        Fault cases run only when a pattern asks for them, each with servers of its own."""
         cases = sorted(select(self.patterns, "server"), key=lambda c: c.stage) if own else []
+        faults = select(self.patterns, "fault") if own and self.patterns else []
         pairs = select(self.patterns, "pair")
         handle = ServerHandle(server, self.timeouts)
         try:
@@ -103,6 +108,7 @@ class Engine:
             results += [self.run(p, server=server, client=client, handle=handle)
                         for client in clients for p in pairs]
             results += [self.run(c, server=server, handle=handle) for c in cases if c.stage == LAST]
+            results += [self.run(c, server=server) for c in faults]
         finally:
             handle.close()
         return results
@@ -124,7 +130,7 @@ class Engine:
             return self._finish(Result(case, outcome, server and server.id, client and client.id,
                                        "; ".join(unavailable or missing), seed=self.seed))
 
-        ctx = Context(case, self.seed, self.timeouts, WireLog(), server=server, client=client)
+        ctx = Context(case, self.seed, self.timeouts, WireLog(), server=server, client=client, full=self.full)
         marks = (0, 0)
         if handle is not None:
             self._blame_death(handle)
@@ -133,7 +139,7 @@ class Engine:
         outcome, fail = self._check(case, ctx, marks)
         result = Result(case, outcome, server and server.id, client and client.id,
                         fail.summary if fail else "passed", explain(fail) if fail else [],
-                        self.seed, time.monotonic() - started)
+                        self.seed, time.monotonic() - started, figures=ctx.figures)
         classify(result, outcome, server, client)
         self._write_logs(result, ctx, marks)
         if handle is not None and case.stage != LAST:
@@ -147,6 +153,8 @@ class Engine:
         try:
             case.check(ctx)
             outcome, fail = Outcome.PASS, None
+        except Unsupported as e:
+            outcome, fail = Outcome.UNSUPPORTED, Fail(str(e))
         except Stalled as e:
             outcome, fail = Outcome.ERROR, e
         except Fail as e:
@@ -226,7 +234,7 @@ def classify(result: Result, outcome: Outcome, server: Implementation | None,
     """Grade a raw outcome: a bad variant's documented failure is EXPECTED-FAIL, a broken
     SHOULD is NON-STRICT."""
     result.outcome, result.expected = outcome, None
-    if outcome is not Outcome.PASS:
+    if outcome.unexpected:
         result.expected = expected_reason(result.case.id, server, client)
         if result.expected:
             result.outcome = Outcome.EXPECTED_FAIL

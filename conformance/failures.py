@@ -23,3 +23,7 @@ class Fail(Exception):
 
 class Stalled(Fail):
     """A timeout: the program neither finished nor made progress in time."""
+
+
+class Unsupported(Exception):
+    """The case cannot apply to this program (found out only by looking at it): UNSUPPORTED."""

@@ -45,7 +45,8 @@ def grade_command(args) -> int:
     runs = []
     for attempt in range(max(1, args.repeat)):
         engine = Engine(out / f"run-{attempt + 1}" if args.repeat > 1 else out, seed + attempt,
-                        Timeouts().scaled(args.timeout_scale), args.cases, replay)
+                        Timeouts().scaled(args.timeout_scale), args.cases, replay,
+                        full=getattr(args, "full", False))
         if target.role == "server":
             results = engine.server_suite(target, partners)
         else:
@@ -90,6 +91,8 @@ def grade_words(args, target: Implementation) -> list[str]:
         words += ["--capabilities", ",".join(target.capabilities)]
     if args.name:
         words += ["--name", args.name]
+    if getattr(args, "full", False):
+        words.append("--full")
     return words
 
 
@@ -101,6 +104,7 @@ def grade_text(report: Report, weights: Weights, paths: dict[str, str]) -> str:
         points = "-" if row.earned is None else f"{row.earned:g}/{row.grading.weight:g}"
         rate = f"  passed {r.passes}/{r.runs}" if r.runs > 1 else ""
         lines.append(f"  {r.outcome.value:<13} {points:>7}  {row.name}{rate}")
+        lines += [f"  {'':<13} {'':>7}    {figure}" for figure in r.figures]  # what a fault case measured
     for r in report.results:
         if r.outcome not in (Outcome.PASS, Outcome.UNSUPPORTED, Outcome.SKIPPED):
             lines += ["", render(r)]

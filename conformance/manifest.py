@@ -36,7 +36,16 @@ CAPABILITIES = {
     "bye": "server",
     "half_close": "server",
     "graceful_stop": "server",
+    "idle_timeout": "server",
+    "max_connections": "server",
+    "drain": "server",
     "raw": "client",
+}
+# Capabilities that are a command-line flag: the harness passes it through {options}.
+FLAGS = {
+    "idle_timeout": "--idle-timeout SECONDS",
+    "max_connections": "--max-connections N",
+    "drain": "--drain-timeout SECONDS",
 }
 # Placeholders a template may use; the first three are known when the manifest is read.
 PATH_PLACEHOLDERS = ("root", "build", "dir")
@@ -46,7 +55,8 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TOP_FIELDS = {"language", "requires", "build", "implementations"}
 IMPL_FIELDS = {"id", "role", "variant", "summary", "run", "artifacts", "capabilities", "flaws",
                "expected_failures"}
-# Case ids are `<role>/<group>/<name>`; a program's expected failures name its own cases or pairs.
+# Case ids are `<role>/<group>/<name>`; a program's expected failures name its own cases or pairs,
+# and a server's may name fault cases (`fault/...`), which a good design can fail too.
 CASE_GLOB_RE = re.compile(r"[a-z0-9*?\[\]/._-]+")
 LANGUAGE_RE = re.compile(r"[a-z][a-z0-9+#]*")
 ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
@@ -319,20 +329,22 @@ def _load_implementation(item, index, language, requires, missing, path, root, p
 
 
 def _expected_failures(item: dict, role, variant, add) -> tuple[tuple[str, str], ...]:
-    """`expected_failures`: {"case-id-glob": "reason"}, on bad variants only; each glob names
-    this role's cases (`server/...` or `client/...`) or pair cases (`pair/...`)."""
+    """`expected_failures`: {"case-id-glob": "reason"}; each glob names this role's cases
+    (`server/...` or `client/...`) or pair cases (`pair/...`), and only bad variants list
+    those; a server of any variant may list fault cases (`fault/...`) its design cannot pass."""
     value = item.get("expected_failures")
     if value is None:
-        return ()
-    if variant != "bad":
-        add("expected_failures", "only bad variants list expected failures")
         return ()
     if not isinstance(value, dict) or not value:
         add("expected_failures", 'must be a non-empty object: {"case-id-glob": "reason", ...}')
         return ()
-    prefixes = (f"{role}/", "pair/")
+    prefixes = ((f"{role}/", "pair/") if variant == "bad" else ()) + (("fault/",) if role == "server" else ())
     for pattern, reason in value.items():
-        if not CASE_GLOB_RE.fullmatch(pattern) or not pattern.startswith(prefixes):
+        if variant != "bad" and not (role == "server" and pattern.startswith("fault/")):
+            add("expected_failures", f"{pattern!r}: only bad variants list expected failures"
+                                     + (" (a server of any variant may list fault cases, fault/...)"
+                                        if role == "server" else ""))
+        elif not CASE_GLOB_RE.fullmatch(pattern) or not pattern.startswith(prefixes):
             add("expected_failures", f"{pattern!r} is not a case-id glob starting with "
                                      + " or ".join(repr(p) for p in prefixes))
         if not isinstance(reason, str) or not reason.strip():
@@ -381,6 +393,9 @@ def check_run(run: str, capabilities: list[str], report) -> None:
         report("{options} must be a word on its own")
     if "raw" in capabilities and "{options}" not in words:
         report("missing placeholder {options} (needed to pass --raw to a client declaring 'raw')")
+    for cap in capabilities:
+        if cap in FLAGS and "{options}" not in words:
+            report(f"missing placeholder {{options}} (needed to pass {FLAGS[cap]} to a server declaring {cap!r})")
 
 
 def _path_values(root: Path, directory: Path) -> dict[str, str]:

@@ -123,11 +123,14 @@ class Drain(threading.Thread):
 # --- a server ----------------------------------------------------------------------------------
 
 class ServerProcess:
-    """A server started with its run template, host `::` (its default) and port 0."""
+    """A server started with its run template, host `::` (its default) and port 0. `options`
+    go through the template's {options}; `spawn_options` (env, preexec_fn) reach Popen."""
 
-    def __init__(self, impl: Implementation, host: str = "::", ready_timeout: float = READY_TIMEOUT):
+    def __init__(self, impl: Implementation, host: str = "::", ready_timeout: float = READY_TIMEOUT,
+                 port: int = 0, options: tuple[str, ...] = (), **spawn_options):
         self.impl = impl
-        self.argv = impl.command(host, 0)
+        self.argv = impl.command(host, port, options)
+        self.spawn_options = spawn_options
         self.ready_timeout = ready_timeout
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
@@ -141,7 +144,7 @@ class ServerProcess:
         """Start the server and wait for its readiness line; check `failure` before use."""
         try:
             self.proc = spawn(self.argv, cwd=self.impl.directory, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, **self.spawn_options)
         except OSError as e:
             self.failure = self.describe(f"{self.impl.id} could not be started: {e}")
             return self

@@ -9,6 +9,7 @@
 from conformance.cases import server  # noqa: F401  isort: skip
 from conformance.cases import client  # noqa: F401  isort: skip
 from conformance.cases import pair  # noqa: F401  isort: skip
+from conformance.cases import fault  # noqa: F401  isort: skip
 from conformance.cases.base import BODY, FIRST, LAST, MUST, REGISTRY, SHOULD, Case, Context, matches
 
 CASES: dict[str, Case] = REGISTRY

@@ -92,6 +92,8 @@ class Context:
     client: Implementation | None = None
     process: procs.ServerProcess | None = None  # the server under test, started by the engine
     client_runs: list[procs.ClientResult] = field(default_factory=list)  # kept for the logs
+    full: bool = False  # fault cases: the full figures instead of the bounded ones
+    figures: list[str] = field(default_factory=list)  # fault cases: what was measured, for the table
 
     @property
     def seed(self) -> int:

@@ -1,16 +1,18 @@
 """Gradescope's results.json (gradescope/autograder_samples, docs/specs.md): one test per case
 (per partner for pairs) with its weight as max_score and the instructor's visibility; cases the
-program does not support are listed in the top-level output instead, worth nothing."""
+program does not support are listed in the top-level output instead, worth nothing. Each test's
+extra_data names its case, outcome and failure signature, for `python3 -m conformance class`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from conformance.classroom import signature
 from conformance.engine import render
 from conformance.outcomes import Outcome
 from conformance.report.model import Report
-from conformance.report.scores import scored, total
+from conformance.report.scores import Scored, scored, total
 from conformance.weights import Weights
 
 
@@ -26,6 +28,7 @@ def results(report: Report, weights: Weights) -> dict:
         "output_format": "text",
         "tags": [row.result.case.role, row.result.case.level, row.result.outcome.value],
         "visibility": row.grading.visibility,
+        "extra_data": test_data(row),
     } for number, row in enumerate((row for row in rows if row.earned is not None), 1)]
     score, possible = total(rows)
     lines = [f"Echo Lab conformance: {score:g} of {possible:g} points, seed {report.seed}."]
@@ -41,7 +44,16 @@ def results(report: Report, weights: Weights) -> dict:
         "visibility": weights.visibility,
         "stdout_visibility": "hidden",
         "tests": tests,
+        "extra_data": {"echo_lab": {"target": report.target, "seed": report.seed}},
     }
+
+
+def test_data(row: Scored) -> dict:
+    """What the class summary reads back (Gradescope stores extra_data and does not show it):
+    the case, the outcome and how it failed, as a stable signature id."""
+    r = row.result
+    return {"case": r.case.id, "test": row.name, "outcome": r.outcome.value,
+            "signature": signature(r.case.id, r.outcome.value, r.summary, r.details)}
 
 
 def write(report: Report, weights: Weights, path: Path) -> None:

@@ -7,8 +7,11 @@ from html import escape
 from pathlib import Path
 
 from conformance.engine import Result, render
+from conformance.errormatrix.table import html_section as error_matrix_section
 from conformance.explain import hexdump
+from conformance.manifest import default_root
 from conformance.outcomes import Outcome, worst
+from conformance.report import faults
 from conformance.report.model import Report
 from conformance.report.terminal import LEGEND, mark
 
@@ -108,5 +111,11 @@ def write(report: Report, path: Path) -> None:
             f"<p><code>{escape(report.command)}</code></p><p>{escape(LEGEND)}</p>"
             + (f"<h2>Unexpected failures</h2><ul>{unexpected}</ul>" if unexpected else "")
             + matrix(report, pages) + case_table(report, "server", pages) + case_table(report, "client", pages)
-            + (f"<h2>Skipped</h2><ul>{skipped}</ul>" if skipped else ""))
+            + (f"<h2>Skipped</h2><ul>{skipped}</ul>" if skipped else "")
+            # the lab's committed error-handling matrix (make errors), which make test keeps true
+            + (error_matrix_section(default_root() / "lab-guides" / "error-matrix.md")
+               if report.mode == "matrix" else ""))
+    table = faults.load(path.parent / "faults.json")  # a fault run's table, when there is one
+    if table:
+        body += faults.html_section(table)
     path.write_text(page("Echo Lab conformance", body), encoding="utf-8")

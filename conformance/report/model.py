@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.cases import Case, select
+from conformance.classroom import signature
 from conformance.engine import Result, relative
 from conformance.manifest import Implementation
 from conformance.outcomes import Outcome, worst
@@ -135,4 +136,5 @@ def result_json(r: Result) -> dict:
     return {"case": r.case.id, "subject": r.subject, "server": r.server, "client": r.client,
             "outcome": r.outcome.value, "level": r.case.level, "summary": r.summary, "details": r.details,
             "expected": r.expected, "seed": r.seed, "seconds": round(r.seconds, 3), "passes": r.passes,
-            "runs": r.runs, "replay": r.replay, "logs": relative(r.logdir) if r.logdir else None}
+            "runs": r.runs, "figures": r.figures, "replay": r.replay, "logs": relative(r.logdir) if r.logdir else None,
+            "signature": signature(r.case.id, r.outcome.value, r.summary, r.details)}

@@ -17,7 +17,8 @@ ROOT = default_root()
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 SERVER_CAPS = "concurrent,half_close,graceful_stop"
 AVAILABLE = {impl.id for impl in scan().implementations if impl.available}
-TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "tags", "visibility"}
+TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "tags", "visibility",
+             "extra_data"}
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
 
@@ -41,7 +42,7 @@ def grade(tmp_path: Path, flaw: str, *extra: str) -> tuple[subprocess.CompletedP
 def check_gradescope(data: dict) -> None:
     """The fields and values of Gradescope's results.json specification."""
     assert set(data) <= {"score", "execution_time", "output", "output_format", "visibility",
-                         "stdout_visibility", "tests", "leaderboard"}
+                         "stdout_visibility", "tests", "leaderboard", "extra_data"}
     assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], int)
     assert data["output_format"] == "text" and data["visibility"] in VISIBILITIES
     assert data["stdout_visibility"] in VISIBILITIES

@@ -10,6 +10,7 @@ import socket
 
 import pytest
 
+from conformance.faults.badinput import BAD_CLIENT_ARGS, BAD_SERVER_ARGS, UNRESOLVABLE, ZONED, refusal_problem
 from conformance.manifest import scan
 from conformance.tests import support
 
@@ -17,21 +18,6 @@ GOOD = [impl for impl in scan().implementations if impl.variant != "bad"]
 SERVERS = [impl for impl in GOOD if impl.role == "server"]
 CLIENTS = [impl for impl in GOOD if impl.role == "client"]
 TIMEOUT = 15  # a JVM or an interpreter starting up, then one quick refusal
-
-# (what the user typed, host, port, extra options): each must be refused with exit 2.
-BAD_SERVER_ARGS = [
-    ("port 70000", "::", "70000", ()),
-    ("port abc", "::", "abc", ()),
-    ("port -1", "::", "-1", ()),
-    ("empty host", "", "0", ()),
-    ("unknown flag", "::", "0", ("--bogus",)),
-]
-BAD_CLIENT_ARGS = [
-    ("port 70000", "127.0.0.1", "70000", ()),
-    ("port abc", "127.0.0.1", "abc", ()),
-    ("empty host", "", "2000", ()),
-    ("unknown flag", "127.0.0.1", "2000", ("--bogus",)),
-]
 
 
 def available(impl):
@@ -48,19 +34,9 @@ def expect_refusal(result: support.ClientResult, context: str, statuses: tuple[i
                    naming: str | None = None, usage: bool = False) -> None:
     """No crash; nothing on stdout; exit with one of `statuses`; stderr explains: a usage text
     (`usage`), or exactly one line that names `naming`."""
-    text = result.stderr.decode("utf-8", errors="replace")
-    crash_marks = ("Traceback (most recent call last)", "panicked at", "\tat ", "goroutine ",
-                   "terminate called", "Segmentation fault", "    at ")
-    if result.returncode < 0 or any(mark in text for mark in crash_marks):
-        pytest.fail(result.describe(f"{context}: it crashed instead of explaining the problem"),
-                    pytrace=False)
-    lines = [line for line in text.splitlines() if line.strip()]
-    explained = bool(lines) if usage else (len(lines) == 1 and naming in lines[0])
-    if result.returncode not in statuses or result.stdout or not explained:
-        wanted = "a usage text on stderr" if usage else f"exactly one stderr line naming {naming}"
-        pytest.fail(result.describe(f"{context}: the contract wants {wanted}, nothing on stdout, "
-                                    f"and exit status {' or '.join(map(str, statuses))}"),
-                    pytrace=False)
+    problem = refusal_problem(result, statuses, naming, usage)
+    if problem:
+        pytest.fail(result.describe(f"{context}: {problem}"), pytrace=False)
 
 
 @pytest.mark.parametrize("impl", SERVERS, ids=lambda impl: impl.id)
@@ -95,12 +71,9 @@ def test_client_bad_arguments(impl, what, host, port, options):
 @pytest.mark.parametrize("impl", CLIENTS, ids=lambda impl: impl.id)
 def test_client_unknown_host(impl):
     """A name that does not resolve: one stderr line naming it, exit 1."""
-    host = "no-such-host.invalid"  # .invalid never resolves (RFC 6761)
+    host = UNRESOLVABLE
     result = run(impl, host, 2000, stdin=b"hello\n")
     expect_refusal(result, f"{impl.id} connecting to {host}", (1,), naming=host)
-
-
-ZONED = "fe80::1%no-such-interface"  # link-local, on an interface that does not exist
 
 
 @pytest.mark.parametrize("impl", SERVERS + CLIENTS, ids=lambda impl: impl.id)

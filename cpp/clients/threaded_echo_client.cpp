@@ -83,8 +83,9 @@ struct Session {
 
   const int fd;
   const ClientIo& io;
-  Stopper stop;                     // request(): the socket is shut down and stop.fd() readable
-  Lockstep lockstep;                // line mode
+  Stopper stop{std::chrono::milliseconds(0)};  // request(): the socket is shut down at once
+                                               // and stop.fd() readable
+  Lockstep lockstep;                           // line mode
   std::atomic<bool> half_closed{};  // raw mode: we sent our FIN, so the server's FIN is the end
 };
 

@@ -1,6 +1,7 @@
 #include "echolab/cli.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <string_view>
@@ -15,11 +16,17 @@ std::string parse_host(const std::string& text) {
   return text;
 }
 
-double parse_seconds(const std::string& text) {
+double parse_seconds(const std::string& text, const std::string& flag, bool zero_allowed) {
   double value = 0;
+  const bool plain =
+      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 || text[0] == '.');
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value <= 0)
-    throw UsageError("--idle-timeout must be a positive number of seconds, not '" + text + "'");
+  if (!plain || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value < 0 || (value == 0 && !zero_allowed))
+    throw UsageError(
+        flag + " must be a " +
+        (zero_allowed ? "number of seconds, 0 or more" : "positive number of seconds") + ", not '" +
+        text + "'");
   return value;
 }
 
@@ -52,6 +59,11 @@ std::optional<std::string> flag_value(std::span<char* const> args, std::size_t& 
   return std::nullopt;
 }
 
+std::chrono::milliseconds to_milliseconds(double seconds) {
+  const double ms = std::ceil(std::clamp(seconds, 0.0, 365 * 86400.0) * 1000);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
 std::uint16_t parse_port(const std::string& text, bool zero_allowed) {
   unsigned value = 0;
   const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
@@ -67,6 +79,8 @@ std::uint16_t parse_port(const std::string& text, bool zero_allowed) {
 
 ServerOptions parse_server_args(std::span<char* const> args, ServerKind kind) {
   ServerOptions options;
+  const bool iterative = kind >= ServerKind::iterative;
+  const bool threaded = kind >= ServerKind::threaded;
   const bool event_loop = kind == ServerKind::event_loop;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (is_help(args[i])) throw HelpRequested{};
@@ -74,9 +88,11 @@ ServerOptions parse_server_args(std::span<char* const> args, ServerKind kind) {
       options.host = parse_host(*v);
     } else if (auto p = flag_value(args, i, "--port")) {
       options.port = parse_port(*p, true);
-    } else if (auto t = event_loop ? flag_value(args, i, "--idle-timeout") : std::nullopt) {
-      options.idle_timeout_seconds = parse_seconds(*t);
-    } else if (auto m = event_loop ? flag_value(args, i, "--max-connections") : std::nullopt) {
+    } else if (auto d = iterative ? flag_value(args, i, "--drain-timeout") : std::nullopt) {
+      options.drain_timeout_seconds = parse_seconds(*d, "--drain-timeout", true);
+    } else if (auto t = iterative ? flag_value(args, i, "--idle-timeout") : std::nullopt) {
+      options.idle_timeout_seconds = parse_seconds(*t, "--idle-timeout", false);
+    } else if (auto m = threaded ? flag_value(args, i, "--max-connections") : std::nullopt) {
       options.max_connections = parse_count(*m, "--max-connections");
     } else if (auto n = event_loop ? flag_value(args, i, "--threads") : std::nullopt) {
       options.threads = parse_count(*n, "--threads", 1024);
@@ -110,20 +126,28 @@ ClientOptions parse_client_args(std::span<char* const> args, bool raw_allowed) {
 
 std::string server_usage(const std::string& program, ServerKind kind) {
   std::string text = "usage: " + program + " [--host HOST] [--port PORT]";
-  if (kind == ServerKind::event_loop)
-    text += " [--idle-timeout SECONDS] [--max-connections N] [--threads N]";
+  if (kind >= ServerKind::iterative) text += " [--drain-timeout SECONDS] [--idle-timeout SECONDS]";
+  if (kind >= ServerKind::threaded) text += " [--max-connections N]";
+  if (kind == ServerKind::event_loop) text += " [--threads N]";
   text +=
       "\n"
       "  Echoes every byte each client sends (RFC 862).\n"
       "  --host HOST   address to listen on (default ::, which also serves IPv4 clients)\n"
       "  --port PORT   port to listen on, 0 for any free one (default 2000)\n";
+  if (kind >= ServerKind::iterative)
+    text +=
+        "  --drain-timeout SECONDS  on SIGTERM or SIGINT, refuse new clients at once and give\n"
+        "                           the sessions in progress this long to finish, then cut the\n"
+        "                           rest and exit 0; a second signal cuts at once; 0 cuts at\n"
+        "                           once (default 10)\n"
+        "  --idle-timeout SECONDS   close a connection that makes no progress (nothing read or\n"
+        "                           written) for this long\n";
+  if (kind >= ServerKind::threaded)
+    text += "  --max-connections N      serve at most N clients at once; close the rest at once\n";
   if (kind == ServerKind::event_loop)
     text +=
-        "  --idle-timeout SECONDS  close a connection that makes no progress (nothing read or\n"
-        "                          written) for this long\n"
-        "  --max-connections N     serve at most N clients at once; close the rest at once\n"
-        "  --threads N             run N event loops, one per thread, each with its own\n"
-        "                          listening socket (SO_REUSEPORT) (default 1)\n";
+        "  --threads N              run N event loops, one per thread, each with its own\n"
+        "                           listening socket (SO_REUSEPORT) (default 1)\n";
   text += "example: " + program + " --host 127.0.0.1 --port 2000\n";
   return text;
 }

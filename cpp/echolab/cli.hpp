@@ -1,8 +1,9 @@
 // The launch contract's command lines, parsed once for every program:
-//   servers: PROGRAM [--host HOST] [--port PORT]
+//   servers: PROGRAM [--host HOST] [--port PORT], and the flags of each server's design
 //   clients: PROGRAM [--raw] HOST [PORT]
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,9 +17,10 @@ namespace echolab {
 struct ServerOptions {
   std::string host = "::";
   std::uint16_t port = 2000;
-  // Event-loop servers only (ServerKind::event_loop).
+  // How long a stop waits for the sessions in progress before it cuts them (0: cut at once).
+  double drain_timeout_seconds = 10;
   std::optional<double> idle_timeout_seconds;
-  std::optional<std::size_t> max_connections;
+  std::optional<std::size_t> max_connections;  // threaded and event-loop servers
   std::size_t threads = 1;  // event loops, each on its own thread and listening socket
 };
 
@@ -28,7 +30,12 @@ struct ClientOptions {
   bool raw = false;
 };
 
-enum class ServerKind { basic, event_loop };
+// Which flags a server takes beyond --host and --port; each kind takes those of the one before.
+//   basic: none (the deliberately bad server)
+//   iterative: --drain-timeout, --idle-timeout
+//   threaded: --max-connections
+//   event_loop: --threads
+enum class ServerKind { basic, iterative, threaded, event_loop };
 
 // Bad arguments: the message says which; the program prints it with the usage text and exits 2.
 class UsageError : public std::runtime_error {
@@ -49,6 +56,10 @@ std::string client_usage(const std::string& program, bool raw_allowed);
 // past what it used), or nullopt when args[i] is another flag. A missing value is a UsageError.
 std::optional<std::string> flag_value(std::span<char* const> args, std::size_t& i,
                                       std::string_view name);
+
+// Seconds from the command line as a duration, rounded up to whole milliseconds and held to at
+// most a year, so clock arithmetic cannot overflow.
+std::chrono::milliseconds to_milliseconds(double seconds);
 
 // A port as the user typed it: decimal digits only, 0..65535 (a client needs 1..65535).
 std::uint16_t parse_port(const std::string& text, bool zero_allowed);

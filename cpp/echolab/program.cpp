@@ -61,9 +61,10 @@ int server_main(int argc, char** argv, ServerKind kind, const ServeFunction& ser
 
   try {
     ignore_sigpipe();
-    Stopper stopper;
+    Stopper stopper(to_milliseconds(options.drain_timeout_seconds));
     const SignalWatcher watcher(stopper);  // before any thread starts, so all inherit the mask
     Socket listener = listen_tcp(options.host, options.port);
+    const auto refusing = stopper.track_listener(listener.fd());  // a stop refuses new clients
     std::printf("listening on %s\n", local_address(listener.fd()).c_str());
     std::fflush(stdout);
     serve(listener, stopper, options);

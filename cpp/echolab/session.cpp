@@ -1,8 +1,10 @@
 #include "echolab/session.hpp"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <array>
+#include <cerrno>
 #include <string>
 
 #include "echolab/program.hpp"
@@ -32,7 +34,26 @@ SessionEnd echo_session(const Socket& connection) {
 }
 // guide:echo-session end
 
-void serve_connection(Socket connection, Stopper& stopper) {
+namespace {
+
+// A blocking recv() or send() that moves no byte for this long fails with EAGAIN. A send that
+// moves some bytes returns their count, and write_all goes on: only a stall ends the session.
+void set_idle_timeout(int fd, double seconds) {
+  const auto ms = to_milliseconds(seconds).count();
+  const timeval limit{.tv_sec = static_cast<time_t>(ms / 1000),
+                      .tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000)};
+  for (const int option : {SO_RCVTIMEO, SO_SNDTIMEO})
+    if (::setsockopt(fd, SOL_SOCKET, option, &limit, sizeof limit) != 0)
+      throw Error("setsockopt", "cannot set the idle timeout", errno);
+}
+
+bool timed_out(const Error& e) {
+  return e.code() == std::errc::resource_unavailable_try_again;
+}
+
+}  // namespace
+
+void serve_connection(Socket connection, Stopper& stopper, const ServerOptions& options) {
   // Declared after the socket, so it is unregistered before the descriptor is closed.
   const auto tracked = stopper.track(connection.fd());
   std::string peer;
@@ -43,11 +64,15 @@ void serve_connection(Socket connection, Stopper& stopper) {
     return;
   }
   try {
+    if (options.idle_timeout_seconds)
+      set_idle_timeout(connection.fd(), *options.idle_timeout_seconds);
     const SessionEnd end = echo_session(connection);
     report(peer + (end.reset ? " reset the connection after " : " closed after ") +
            std::to_string(end.bytes) + " bytes");
   } catch (const Error& e) {
-    report(peer + ": " + e.what());
+    report(options.idle_timeout_seconds && timed_out(e)
+               ? "closing " + peer + ": no progress within --idle-timeout"
+               : peer + ": " + e.what());
   }
 }
 

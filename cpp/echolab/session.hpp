@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "echolab/cli.hpp"
 #include "echolab/socket.hpp"
 #include "echolab/stop.hpp"
 
@@ -19,8 +20,9 @@ struct SessionEnd {
 // Throws Error only for failures that are not the peer going away.
 SessionEnd echo_session(const Socket& connection);
 
-// One whole connection as a server handles it: tracked by the stopper (so a stop shuts it down),
-// echoed, reported on stderr, closed. A failure ends this session only.
-void serve_connection(Socket connection, Stopper& stopper);
+// One whole connection as a server handles it: tracked by the stopper (so the end of a stop's
+// drain shuts it down), echoed, reported on stderr, closed. With --idle-timeout, a connection
+// on which no byte moves either way for that long is closed. A failure ends this session only.
+void serve_connection(Socket connection, Stopper& stopper, const ServerOptions& options);
 
 }  // namespace echolab

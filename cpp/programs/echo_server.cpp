@@ -2,5 +2,5 @@
 #include "servers/servers.hpp"
 
 int main(int argc, char** argv) {
-  return echolab::server_main(argc, argv, echolab::ServerKind::basic, echolab::serve_iterative);
+  return echolab::server_main(argc, argv, echolab::ServerKind::iterative, echolab::serve_iterative);
 }

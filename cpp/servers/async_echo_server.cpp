@@ -1,7 +1,8 @@
 // The echo server as one thread and an event loop. Every socket is non-blocking; epoll says which
-// ones are ready, and each connection is a small state machine: read, send the echo straight
-// back, keep only what the socket would not take, and after the client's end of stream send the
-// rest, then close.
+// ones are ready, and each connection is a small state machine (EchoConnection, in
+// echolab/echo_connection.hpp, free of sockets so it can be tested and fuzzed alone): read, send
+// the echo straight back, keep only what the socket would not take, and after the client's end
+// of stream send the rest, then close. This file does the system calls the machine asks for.
 //
 // The lessons, in the order the code meets them:
 //   - readiness: a socket is read or written only when epoll says it will not block;
@@ -12,7 +13,9 @@
 //     still owed is sent first, then our FIN;
 //   - timeouts: a connection that makes no progress for --idle-timeout seconds is closed;
 //   - scaling out: --threads N runs N such loops, each with its own listening socket
-//     (SO_REUSEPORT), and the kernel spreads new connections over them.
+//     (SO_REUSEPORT), and the kernel spreads new connections over them;
+//   - draining: a stop shuts the listener down (new clients are refused) and the loop goes on
+//     until its connections end or --drain-timeout cuts them.
 //
 // Level-triggered epoll: a ready socket is reported on every epoll_wait until it is no longer
 // ready, so a handler may read once and leave the rest for the next round (every client gets its
@@ -21,9 +24,10 @@
 // update_interest() keeps it exact.
 //
 // Performance: every choice below marked "Measured" was made with `make bench` (echo_bench on
-// CPU 1, this server on CPU 0; see lab-guides/performance.md). The short version: on loopback
-// the kernel's TCP work is about 95% of this server's CPU time, so what pays is making fewer
-// system calls per byte (large reads, no extra copies), not clever user-space code.
+// CPU 1, this server on CPU 0; see lab-guides/07-performance-and-robustness.md). The short
+// version: on loopback the kernel's TCP work is about 95% of this server's CPU time, so what
+// pays is making fewer system calls per byte (large reads, no extra copies), not clever
+// user-space code.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -49,6 +53,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "echolab/echo_connection.hpp"
 #include "echolab/program.hpp"
 #include "servers/servers.hpp"
 
@@ -70,38 +75,15 @@ constexpr int kMaxEvents = 256;
 // How long accepting pauses when the system is out of memory or descriptors.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-// The part of one read that the client's socket would not take yet, oldest byte first: at most
-// kReadSize bytes. The memory is held only while something is owed, so a client that keeps up
-// costs nothing here, and 1,000 clients that all stop reading cost at most 256 MiB (each of
-// their sockets may already hold several MiB in the kernel's buffers).
-class EchoBuffer {
- public:
-  std::size_t size() const { return bytes_.size() - sent_; }
-  bool empty() const { return size() == 0; }
-  std::span<const std::byte> unsent() const { return std::span(bytes_).subspan(sent_); }
-
-  void assign(std::span<const std::byte> data) {
-    bytes_.assign(data.begin(), data.end());
-    sent_ = 0;
-  }
-  void consume(std::size_t count) {
-    sent_ += count;
-    if (sent_ == bytes_.size()) {
-      bytes_ = {};  // all echoed: give the memory back
-      sent_ = 0;
-    }
-  }
-
- private:
-  std::vector<std::byte> bytes_;
-  std::size_t sent_ = 0;
-};
-
+// A connection holds at most one read's worth, the part its socket would not take, and only while
+// something is owed: a client that keeps up costs nothing here, and 1,000 clients that all stop
+// reading cost at most 256 MiB (each of their sockets may already hold several MiB in the
+// kernel's buffers). The rules of one connection live in EchoConnection
+// (echolab/echo_connection.hpp); this file does its system calls.
 struct Connection {
   Socket socket;
   std::string peer;  // for diagnostics
-  EchoBuffer owed;
-  bool client_done = false;    // the client half-closed: finish its echo, then close
+  EchoConnection state{kReadSize};
   std::uint32_t interest = 0;  // what epoll watches for now: EPOLLIN or EPOLLOUT
   Clock::time_point progress;  // when a byte last moved either way
   std::list<int>::iterator in_idle_order;
@@ -110,10 +92,6 @@ struct Connection {
 // Nothing to do now, try again when epoll reports the socket again.
 bool try_later(int error) {
   return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
-}
-
-Socket open_spare() {
-  return Socket(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
 class EventLoop {
@@ -137,7 +115,8 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
   ~EventLoop() { served_ -= connections_.size(); }
 
-  // Returns when the stopper fires; the destructor then closes every connection.
+  // Returns after a stop, when the last connection has ended or the drain is cut short; the
+  // destructor then closes whatever is left.
   void run() {
     watch(EPOLL_CTL_ADD, stopper_.fd(), EPOLLIN);
     watch(EPOLL_CTL_ADD, listener_.fd(), EPOLLIN);
@@ -148,14 +127,17 @@ class EventLoop {
       now_ = Clock::now();
       for (int i = 0; i < count; ++i) {
         const epoll_event& event = events[static_cast<std::size_t>(i)];
-        if (event.data.fd == stopper_.fd()) return;
-        if (event.data.fd == listener_.fd()) {
-          accept_clients();
+        if (event.data.fd == stopper_.cut_fd()) return;
+        if (event.data.fd == stopper_.fd()) {
+          start_draining();
+        } else if (event.data.fd == listener_.fd()) {
+          if (!draining_) accept_clients();
         } else if (auto it = connections_.find(event.data.fd); it != connections_.end()) {
           // Measured: this hash lookup is 0.2% of the server's CPU time; the kernel is 95%.
           on_ready(it->second, event.events);
         }
       }
+      if (draining_ && connections_.empty()) return;
       resume_accepting_when_due();
       close_idle_connections();
     }
@@ -183,7 +165,7 @@ class EventLoop {
           case EMFILE:
           case ENFILE: {
             // accept4 fails so before it looks at the queue: a client may be waiting, or not.
-            const int refused = spare_.valid() ? refuse_with_spare() : error;
+            const int refused = spare_.valid() ? refuse_with_spare(listener_, spare_) : error;
             if (refused == 0) continue;     // one refused: try the next
             if (refused == EAGAIN) return;  // nobody was waiting
             pause_accepting(refused);
@@ -194,6 +176,7 @@ class EventLoop {
             pause_accepting(error);
             return;
           default:
+            if (stopper_.requested()) return;  // the stop shut the listener down
             throw Error("accept", "cannot accept on " + local_address(listener_.fd()), error);
         }
       }
@@ -210,27 +193,24 @@ class EventLoop {
   }
   // guide:async-accept end
 
-  // guide:async-emfile begin
-  // Out of descriptors, a waiting client cannot be accepted, and the listener stays readable: a
-  // level-triggered loop would spin. So give up the spare descriptor kept for this moment,
-  // accept the client with it and close it at once, then take the spare back (as libuv does).
-  // Returns 0 when a client was refused, else accept4's error (EAGAIN: nobody was waiting).
-  int refuse_with_spare() {
-    spare_.close();
-    Socket waiting(::accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC));
-    const int error = waiting.valid() ? 0 : errno;
-    waiting.close();
-    spare_ = open_spare();
-    if (error == 0) report("out of file descriptors: closed a new connection at once");
-    return error;
-  }
-  // guide:async-emfile end
+  // Out of descriptors: refuse_with_spare() (echolab/stop.cpp) accepts the waiting client with
+  // a descriptor kept for this moment and closes it at once, so the loop does not spin.
 
   void pause_accepting(int error) {
     report("cannot accept for now (" + std::error_code(error, std::system_category()).message() +
            "): pausing for " + std::to_string(kAcceptPause.count()) + " ms");
     watch(EPOLL_CTL_MOD, listener_.fd(), 0);
     accept_resumes_ = now_ + kAcceptPause;
+  }
+
+  // The stopper has shut the listener down: no more clients. The loop goes on until its
+  // connections end by themselves or the stopper cuts them.
+  void start_draining() {
+    draining_ = true;
+    accept_resumes_.reset();
+    watch(EPOLL_CTL_DEL, stopper_.fd(), 0);
+    watch(EPOLL_CTL_DEL, listener_.fd(), 0);
+    watch(EPOLL_CTL_ADD, stopper_.cut_fd(), EPOLLIN);
   }
 
   void resume_accepting_when_due() {
@@ -260,8 +240,6 @@ class EventLoop {
     idle_order_.push_back(fd);
     connections_.emplace(fd, Connection{.socket = std::move(client),
                                         .peer = std::move(peer),
-                                        .owed = {},
-                                        .client_done = false,
                                         .interest = EPOLLIN,
                                         .progress = now_,
                                         .in_idle_order = std::prev(idle_order_.end())});
@@ -279,83 +257,75 @@ class EventLoop {
     // EPOLLHUP and EPOLLERR come whatever we asked for; the next recv or send reports why.
     const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
     if (readable && (c.interest & EPOLLIN) != 0) {
-      if (!receive_and_echo(c)) return close(c);
-    } else if (!send_owed(c)) {
-      return close(c);
+      receive(c);
+    } else if (c.state.step().interest == Interest::write) {
+      c.state.writable();
     }
-    if (c.client_done && c.owed.empty()) {
-      // Everything read has been sent and the read side is at end of stream, so closing cannot
-      // discard unread input (which would mean RST): the client gets every byte, then FIN.
-      ::shutdown(c.socket.fd(), SHUT_WR);
-      return close(c);
-    }
-    update_interest(c);
+    send_what_is_due(c);
+    const Step& step = c.state.step();
+    if (step.shutdown_write) ::shutdown(c.socket.fd(), SHUT_WR);
+    if (step.close) return close(c);
+    update_interest(c, step.interest);
   }
   // guide:async-on-ready end
 
   // guide:async-receive begin
-  // One read, sent straight back from the buffer it was read into; only what the socket does
-  // not take is kept. Measured: copying every read into the connection's own buffer first, as
-  // this server once did, cost 10% more CPU per message when streaming and doubled the memory.
-  // Per echo this is one recv() and one send(), the least any readiness-based server can do.
-  // False when the connection is over.
-  bool receive_and_echo(Connection& c) {
-    const ssize_t n = ::recv(c.socket.fd(), scratch_.data(), scratch_.size(), 0);
-    if (n < 0) return try_later(errno) || failed(c, "recv");
+  // One read, sent straight back from the buffer it was read into (send_what_is_due); only what
+  // the socket does not take is kept. Measured: copying every read into the connection's own
+  // buffer first, as this server once did, cost 10% more CPU per message when streaming and
+  // doubled the memory. Per echo this is one recv() and one send(), the least any
+  // readiness-based server can do.
+  void receive(Connection& c) {
+    const ssize_t n = ::recv(c.socket.fd(), scratch_.data(), c.state.read_size(), 0);
+    if (n < 0) {
+      if (!try_later(errno)) failed(c, "recv");
+      return;
+    }
     if (n == 0) {
-      c.client_done = true;
-      return true;
+      c.state.end_of_input();
+      return;
     }
     made_progress(c);
-    std::span<const std::byte> data = std::span(scratch_).first(static_cast<std::size_t>(n));
-    while (!data.empty()) {
+    c.state.readable(std::span(scratch_).first(static_cast<std::size_t>(n)));
+  }
+
+  // Sends what the connection asks for until it is all sent or the socket will take no more.
+  void send_what_is_due(Connection& c) {
+    for (;;) {
+      const std::span<const std::byte> data = c.state.step().write;
+      if (data.empty()) return;
       const ssize_t sent = ::send(c.socket.fd(), data.data(), data.size(), MSG_NOSIGNAL);
       if (sent < 0) {
         if (errno == EINTR) continue;
-        if (try_later(errno)) break;  // the socket is full: keep the rest, EPOLLOUT says when
-        return failed(c, "send");
+        if (try_later(errno)) {
+          c.state.would_block();  // the socket is full: the rest is kept, EPOLLOUT says when
+        } else {
+          failed(c, "send");
+        }
+        return;
       }
-      data = data.subspan(static_cast<std::size_t>(sent));
+      made_progress(c);
+      c.state.wrote(static_cast<std::size_t>(sent));
     }
-    c.owed.assign(data);
-    return true;
   }
   // guide:async-receive end
 
-  // Sends what is owed until the socket will take no more. False when the connection is over.
-  bool send_owed(Connection& c) {
-    while (!c.owed.empty()) {
-      const auto data = c.owed.unsent();
-      const ssize_t n = ::send(c.socket.fd(), data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (try_later(errno)) return true;  // the socket is full: EPOLLOUT says when it drains
-        return failed(c, "send");
-      }
-      c.owed.consume(static_cast<std::size_t>(n));
-      made_progress(c);
-    }
-    return true;
-  }
-
-  // guide:async-interest begin
-  // Backpressure: watch for input only while nothing is owed and the client has not finished;
-  // watch for output only while something is owed.
-  void update_interest(Connection& c) {
+  // What the connection waits for, as epoll's interest; changed only when it differs.
+  void update_interest(Connection& c, Interest interest) {
     std::uint32_t wanted = 0;
-    if (!c.client_done && c.owed.empty()) wanted |= EPOLLIN;
-    if (!c.owed.empty()) wanted |= EPOLLOUT;
+    if (interest == Interest::read) wanted = EPOLLIN;
+    if (interest == Interest::write) wanted = EPOLLOUT;
     if (wanted == c.interest) return;
     watch(EPOLL_CTL_MOD, c.socket.fd(), wanted);
     c.interest = wanted;
   }
-  // guide:async-interest end
 
-  // A reset or a vanished client is a normal end; anything else is worth a line on stderr.
-  bool failed(const Connection& c, const char* call) {
+  // The connection is over. A reset or a vanished client is a normal end; anything else is
+  // worth a line on stderr.
+  void failed(Connection& c, const char* call) {
     const std::error_code code(errno, std::system_category());
     if (!is_disconnect(code)) report(Error(call, c.peer, code).what());
-    return false;
+    c.state.failed();
   }
 
   void close(Connection& c) {
@@ -414,6 +384,7 @@ class EventLoop {
   Socket spare_ = open_spare();  // a descriptor to give up when accept fails with EMFILE
   std::optional<Clock::duration> idle_timeout_;
   std::optional<Clock::time_point> accept_resumes_;
+  bool draining_ = false;
   Clock::time_point now_ = Clock::now();  // when the last epoll_wait returned
   std::unordered_map<int, Connection> connections_;
   std::list<int> idle_order_;
@@ -457,6 +428,8 @@ void serve_with_threads(Socket& listener, Stopper& stopper, const ServerOptions&
   set_int_option(listener.fd(), SOL_SOCKET, SO_REUSEPORT, 1, "cannot share the listener");
   std::vector<Socket> listeners;
   for (std::size_t i = 1; i < options.threads; ++i) listeners.push_back(listen_beside(listener));
+  std::list<Stopper::Tracked> refusing;  // a stop shuts every listener down, not only the first
+  for (const Socket& own : listeners) refusing.emplace_back(stopper, own.fd(), true);
 
   std::atomic<std::size_t> served{0};
   std::mutex failure_mutex;

@@ -6,9 +6,11 @@
 namespace echolab {
 
 // guide:serve-iterative begin
-void serve_iterative(Socket& listener, Stopper& stopper, const ServerOptions&) {
+void serve_iterative(Socket& listener, Stopper& stopper, const ServerOptions& options) {
   while (auto connection = accept_connection(listener, stopper)) {
-    serve_connection(std::move(*connection), stopper);  // the next client waits until this ends
+    // The next client waits until this one ends (--idle-timeout bounds how long a stalled
+    // client can make it wait).
+    serve_connection(std::move(*connection), stopper, options);
   }
 }
 // guide:serve-iterative end

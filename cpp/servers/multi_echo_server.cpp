@@ -4,8 +4,11 @@
 #include <atomic>
 #include <list>
 #include <memory>
+#include <string>
+#include <system_error>
 #include <thread>
 
+#include "echolab/program.hpp"
 #include "echolab/session.hpp"
 #include "servers/servers.hpp"
 
@@ -17,19 +20,26 @@ namespace {
 class Sessions {
  public:
   // guide:sessions-start begin
-  void start(Socket connection, Stopper& stopper) {
-    reap();
+  void start(Socket connection, Stopper& stopper, const ServerOptions& options) {
     auto done = std::make_shared<std::atomic<bool>>(false);
-    auto session = [connection = std::move(connection), &stopper, done]() mutable {
-      serve_connection(std::move(connection), stopper);
+    auto session = [connection = std::move(connection), &stopper, &options, done]() mutable {
+      serve_connection(std::move(connection), stopper, options);
       *done = true;
     };
-    threads_.push_back({std::jthread(std::move(session)), done});
+    try {
+      threads_.push_back({std::jthread(std::move(session)), done});
+    } catch (const std::system_error& e) {
+      // Out of threads or memory: this client is closed (with the lambda that owns its socket),
+      // the server goes on.
+      report(std::string("cannot start a session: ") + e.what());
+    }
   }
   // guide:sessions-start end
 
-  void reap() {
+  // How many sessions are still running, after joining those that have ended.
+  std::size_t running() {
     std::erase_if(threads_, [](const Running& r) { return r.done->load(); });
+    return threads_.size();
   }
 
  private:
@@ -43,12 +53,19 @@ class Sessions {
 }  // namespace
 
 // guide:serve-threaded begin
-void serve_threaded(Socket& listener, Stopper& stopper, const ServerOptions&) {
+void serve_threaded(Socket& listener, Stopper& stopper, const ServerOptions& options) {
   Sessions sessions;
   while (auto connection = accept_connection(listener, stopper)) {
-    sessions.start(std::move(*connection), stopper);
+    const std::size_t running = sessions.running();  // joins the sessions that have ended
+    if (options.max_connections && running >= *options.max_connections) {
+      // Closed here: the client learns at once instead of waiting in the backlog.
+      report("refused a client: already serving " + std::to_string(*options.max_connections) +
+             " connections (--max-connections)");
+      continue;
+    }
+    sessions.start(std::move(*connection), stopper, options);
   }
-  // The stop request shut every tracked connection down; ~Sessions joins their threads.
+  // A stop lets the sessions finish, until the drain deadline cuts them; ~Sessions joins them.
 }
 // guide:serve-threaded end
 

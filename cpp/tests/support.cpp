@@ -66,6 +66,25 @@ std::string read_to_end(int fd) {
   return data;
 }
 
+// Appends what arrives on fd to result until the server closes, then waits for the writer; a
+// reset or a vanished server is recorded, not thrown.
+void read_until_closed(int fd, std::future<void>& writer, Exchange& result) {
+  std::array<std::byte, 65536> buffer;
+  try {
+    while (const std::size_t n = read_some(fd, buffer))
+      result.received.append(reinterpret_cast<const char*>(buffer.data()), n);
+    result.fin = true;
+  } catch (const Error& e) {
+    if (e.code() != std::errc::connection_reset) throw;
+    result.reset = true;
+  }
+  try {
+    writer.get();
+  } catch (const Error& e) {
+    if (!is_disconnect(e.code())) throw;
+  }
+}
+
 std::string hex_window(const std::string& bytes, std::size_t offset, std::size_t& caret_column) {
   const std::size_t begin = offset >= 8 ? offset - 8 : 0;
   const std::size_t end = std::min(bytes.size(), begin + 16);
@@ -114,12 +133,13 @@ const Vector& vector(const std::string& name) {
 
 ServerThread::ServerThread(const ServeFunction& serve, const std::string& host,
                            const ServerOptions& options)
-    : listener_(listen_tcp(host, 0)) {
+    : stopper_(to_milliseconds(options.drain_timeout_seconds)), listener_(listen_tcp(host, 0)) {
   ignore_sigpipe();  // a test that provokes EPIPE must fail, not kill the test process
   const std::string address = local_address(listener_.fd());
   port_ = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
   thread_ = std::thread([this, serve, options] {
     try {
+      const auto refusing = stopper_.track_listener(listener_.fd());
       serve(listener_, stopper_, options);
     } catch (const std::exception& e) {
       ADD_FAILURE() << "the server failed: " << e.what();
@@ -130,6 +150,10 @@ ServerThread::ServerThread(const ServeFunction& serve, const std::string& host,
 
 bool ServerThread::stop_and_join(std::chrono::milliseconds limit) {
   stopper_.request();
+  return join(limit);
+}
+
+bool ServerThread::join(std::chrono::milliseconds limit) {
   const auto wait_until = [this](std::chrono::steady_clock::time_point deadline) {
     while (!finished_ && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -149,7 +173,9 @@ bool ServerThread::stop_and_join(std::chrono::milliseconds limit) {
 }
 
 ServerThread::~ServerThread() {
-  if (thread_.joinable()) stop_and_join();
+  if (!thread_.joinable()) return;
+  stopper_.request();  // the drain
+  stop_and_join();     // and at once the cut: a test does not wait for its clients
 }
 
 void set_timeouts(int fd, std::chrono::milliseconds timeout) {
@@ -170,20 +196,29 @@ Exchange echo_exchange(const std::string& host, std::uint16_t port, const std::s
     ::shutdown(connection.fd(), SHUT_WR);
   });
   Exchange result;
-  std::array<std::byte, 65536> buffer;
-  try {
-    while (const std::size_t n = read_some(connection.fd(), buffer))
-      result.received.append(reinterpret_cast<const char*>(buffer.data()), n);
-    result.fin = true;
-  } catch (const Error& e) {
-    if (e.code() != std::errc::connection_reset) throw;
-    result.reset = true;
-  }
-  try {
-    writer.get();
-  } catch (const Error& e) {
-    if (!is_disconnect(e.code())) throw;
-  }
+  read_until_closed(connection.fd(), writer, result);
+  return result;
+}
+
+StreamInFlight::StreamInFlight(const std::string& host, std::uint16_t port, std::string data,
+                               std::size_t chunk)
+    : socket_(connect_tcp(host, port)), data_(std::move(data)), chunk_(chunk) {
+  set_timeouts(socket_.fd(), std::chrono::seconds(20));
+  const std::string_view first = std::string_view(data_).substr(0, chunk_);
+  write_all(socket_.fd(), first);
+  if (read_exactly(socket_.fd(), first.size()) != first)
+    throw std::runtime_error("the first chunk of a stream came back altered");
+}
+
+Exchange StreamInFlight::finish() {
+  auto writer = std::async(std::launch::async, [this] {
+    for (std::size_t sent = chunk_; sent < data_.size(); sent += chunk_)
+      write_all(socket_.fd(), std::string_view(data_).substr(sent, chunk_));
+    ::shutdown(socket_.fd(), SHUT_WR);
+  });
+  Exchange result;
+  result.received = data_.substr(0, chunk_);
+  read_until_closed(socket_.fd(), writer, result);
   return result;
 }
 

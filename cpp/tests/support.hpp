@@ -45,8 +45,9 @@ const Vector& vector(const std::string& name);
 // The lab's seeded generator (splitmix64, 8 little-endian bytes per step), as in vectors.json.
 std::string seeded_bytes(std::uint64_t seed, std::size_t length);
 
-// A server variant running in a thread, listening on host (port 0); stopped and joined on
-// destruction, as SIGTERM would stop the program.
+// A server variant running in a thread, listening on host (port 0), with its listener tracked
+// by the stopper as server_main() does; stopped, cut short and joined on destruction, as two
+// SIGTERMs would stop the program.
 class ServerThread {
  public:
   ServerThread(const ServeFunction& serve,
@@ -59,6 +60,11 @@ class ServerThread {
   Stopper& stopper() noexcept { return stopper_; }
   // Requests the stop and waits for serve() to return; true if it did within `limit`.
   bool stop_and_join(std::chrono::milliseconds limit = std::chrono::seconds(5));
+  // Waits for serve() to return after a stop requested through stopper(); true if it did within
+  // `limit`. A server still running 10 s after the limit aborts the test process.
+  bool join(std::chrono::milliseconds limit);
+  // serve() has returned.
+  bool finished() const noexcept { return finished_; }
 
  private:
   Stopper stopper_;
@@ -81,6 +87,22 @@ struct Exchange {
 Exchange echo_exchange(const std::string& host, std::uint16_t port, const std::string& data,
                        std::size_t chunk = 65536,
                        std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// A client whose stream is in flight: connected, the first `chunk` bytes of `data` sent and
+// their echo read back, so its session is surely running. finish() sends the rest from a writer
+// thread while reading, half-closes, and reads until the server closes.
+class StreamInFlight {
+ public:
+  StreamInFlight(const std::string& host, std::uint16_t port, std::string data,
+                 std::size_t chunk = 65536);
+  Exchange finish();
+  const std::string& data() const noexcept { return data_; }
+
+ private:
+  Socket socket_;
+  std::string data_;
+  std::size_t chunk_;
+};
 
 // Runs `count` clients at once, alternately over 127.0.0.1 and ::1, each sending `bytes` of its
 // own seeded data (seed + i) in `chunk`-byte writes; expects each to get exactly its own bytes

@@ -33,9 +33,57 @@ TEST(ServerArgs, BadArgumentsAreUsageErrors) {
   }
 }
 
+TEST(ServerArgs, EachKindTakesTheFlagsItsDesignAllows) {
+  const Args drain{"--drain-timeout", "3"};
+  const Args idle{"--idle-timeout", "2"};
+  const Args cap{"--max-connections", "5"};
+  const Args threads{"--threads", "2"};
+  EXPECT_THROW(parse_server_args(drain.span(), ServerKind::basic), UsageError);
+  EXPECT_THROW(parse_server_args(idle.span(), ServerKind::basic), UsageError);
+  EXPECT_DOUBLE_EQ(parse_server_args(drain.span(), ServerKind::iterative).drain_timeout_seconds,
+                   3.0);
+  EXPECT_DOUBLE_EQ(*parse_server_args(idle.span(), ServerKind::iterative).idle_timeout_seconds,
+                   2.0);
+  EXPECT_THROW(parse_server_args(cap.span(), ServerKind::iterative), UsageError);
+  EXPECT_EQ(*parse_server_args(cap.span(), ServerKind::threaded).max_connections, 5u);
+  EXPECT_THROW(parse_server_args(threads.span(), ServerKind::threaded), UsageError);
+  EXPECT_EQ(parse_server_args(threads.span(), ServerKind::event_loop).threads, 2u);
+  const std::string usage = server_usage("multi_echo_server", ServerKind::threaded);
+  for (const char* flag :
+       {"--drain-timeout SECONDS", "--idle-timeout SECONDS", "--max-connections N"})
+    EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+  EXPECT_EQ(server_usage("bad_echo_server", ServerKind::basic).find("--drain-timeout"),
+            std::string::npos);
+}
+
+TEST(ServerArgs, DrainTimeoutIsTenSecondsByDefaultAndZeroCutsAtOnce) {
+  EXPECT_DOUBLE_EQ(parse_server_args(Args{}.span(), ServerKind::iterative).drain_timeout_seconds,
+                   10.0);
+  EXPECT_DOUBLE_EQ(parse_server_args(Args{"--drain-timeout=0"}.span(), ServerKind::iterative)
+                       .drain_timeout_seconds,
+                   0.0);
+  EXPECT_DOUBLE_EQ(parse_server_args(Args{"--drain-timeout", "0.25"}.span(), ServerKind::event_loop)
+                       .drain_timeout_seconds,
+                   0.25);
+  for (const auto& args :
+       {Args{"--drain-timeout", "-1"}, Args{"--drain-timeout", "abc"}, Args{"--drain-timeout", ""},
+        Args{"--drain-timeout", "1s"}, Args{"--drain-timeout", "inf"},
+        Args{"--drain-timeout", "nan"}, Args{"--drain-timeout", "-0"}, Args{"--drain-timeout"}}) {
+    try {
+      parse_server_args(args.span(), ServerKind::threaded);
+      ADD_FAILURE() << "accepted a bad --drain-timeout";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("--drain-timeout"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(to_milliseconds(0.0001), std::chrono::milliseconds(1));
+  EXPECT_EQ(to_milliseconds(1e300), std::chrono::milliseconds(365LL * 86400 * 1000));
+}
+
 TEST(ServerArgs, EventLoopFlagsOnlyForTheEventLoopServer) {
   const Args args{"--idle-timeout", "2.5", "--max-connections", "10"};
   EXPECT_THROW(parse_server_args(args.span(), ServerKind::basic), UsageError);
+  EXPECT_THROW(parse_server_args(args.span(), ServerKind::iterative), UsageError);
   const auto options = parse_server_args(args.span(), ServerKind::event_loop);
   EXPECT_DOUBLE_EQ(options.idle_timeout_seconds.value(), 2.5);
   EXPECT_EQ(options.max_connections.value(), 10u);

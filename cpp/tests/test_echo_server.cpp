@@ -32,6 +32,27 @@ TEST(IterativeServer, ASecondClientWaitsUntilTheFirstLeaves) {
   EXPECT_EQ(read_exactly(second.fd(), 1), "2");
 }
 
+// One stalled client holds the iterative server for everyone, but with --idle-timeout only
+// until the timeout closes it.
+TEST(IterativeServer, AStalledClientHoldsTheNextOneOnlyUntilTheIdleTimeout) {
+  ServerOptions options;
+  options.idle_timeout_seconds = 0.5;
+  ServerThread server(serve_iterative, "::", options);
+  const Socket stalled = connect_tcp("127.0.0.1", server.port());
+  write_all(stalled.fd(), std::string_view("1"));
+  set_timeouts(stalled.fd(), std::chrono::seconds(5));
+  ASSERT_EQ(read_exactly(stalled.fd(), 1), "1");
+
+  const auto start = std::chrono::steady_clock::now();
+  const Exchange next =
+      echo_exchange("127.0.0.1", server.port(), "2", 65536, std::chrono::seconds(5));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(next.received, "2");
+  EXPECT_TRUE(next.fin);
+  EXPECT_GE(waited, std::chrono::milliseconds(300)) << "served while the first was still on";
+  EXPECT_LT(waited, std::chrono::milliseconds(1500)) << "the stalled client held it too long";
+}
+
 // Without TCP_NODELAY, echo_client --raw against this server took 45 s for 64 MiB instead of
 // 0.1 s: each 16 KiB echo waited for the client's delayed ACK (Nagle's algorithm).
 TEST(EchoSession, SendsEachEchoAtOnceWithNagleOff) {

@@ -8,8 +8,10 @@ INSTANTIATE_TEST_SUITE_P(ThreadPerConnection, EchoServerCases, ::testing::Values
 INSTANTIATE_TEST_SUITE_P(ThreadPerConnection, ConcurrentServerCases,
                          ::testing::Values(&serve_threaded));
 
-TEST(ThreadPerConnectionServer, StopShutsDownEverySessionAndJoinsItsThread) {
-  ServerThread server(serve_threaded);
+TEST(ThreadPerConnectionServer, TheCutShutsDownEverySessionAndJoinsItsThread) {
+  ServerOptions options;
+  options.drain_timeout_seconds = 0;
+  ServerThread server(serve_threaded, "::", options);
   std::vector<Socket> clients;
   for (int i = 0; i < 10; ++i) {
     clients.push_back(connect_tcp("::1", server.port()));

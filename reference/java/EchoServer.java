@@ -46,8 +46,14 @@ public class EchoServer {
             try {
                 client = listener.accept();
             } catch (IOException e) {
-                // Say, out of file descriptors: this connection is lost, the server goes on.
+                // Say, out of file descriptors: this connection is lost, the server goes on. It
+                // pauses first: the waiting client makes the next accept fail at once, a busy loop.
                 System.err.println(program + ": accept failed: " + e.getMessage());
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException stop) {
+                    return;
+                }
                 continue;
             }
             handler.accept(client);
