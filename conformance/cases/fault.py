@@ -163,7 +163,15 @@ def serving(ctx: Context, options: tuple[str, ...] = (), port: int = 0, env: dic
     try:
         if process.failure:
             raise Fail(process.failure)
-        yield Server(process, listener_pid(process.proc.pid, process.port))
+        server = Server(process, listener_pid(process.proc.pid, process.port))
+        try:
+            yield server
+        except (OSError, asyncio.TimeoutError):
+            # A refused or reset connection is the harness's problem only while the server lives:
+            # a server that died of the fault fails the case, with the cause of death.
+            if process.proc is not None and process.exited_within(0.5):
+                server.check_alive("during the fault")
+            raise
     except Fail as e:
         if process.proc is not None and not process.failure:
             e.notes += ("the server's stderr:\n" + tail(process.stderr, 8),)
