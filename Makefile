@@ -31,6 +31,10 @@ test-asan: bootstrap
 	cmake -S . -B $(BUILD)/asan $(CMAKE_ARGS) -DECHO_LAB_SANITIZE=address,undefined >/dev/null
 	cmake --build $(BUILD)/asan -j $(JOBS)
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure --no-tests=error -j $(JOBS)
+	ECHO_LAB_BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  python3 -m conformance matrix --only 'cpp-*' --out $(BUILD)/asan/conformance >$(BUILD)/asan/conformance.log 2>&1 \
+	  && grep -E '^[0-9]+ results in' $(BUILD)/asan/conformance.log | sed 's/^/harness over the ASan+UBSan programs: /' \
+	  || { tail -n 60 $(BUILD)/asan/conformance.log; echo "the harness over the ASan+UBSan programs failed: $(BUILD)/asan/conformance.log"; exit 1; }
 
 test-tsan: bootstrap
 	cmake -S . -B $(BUILD)/tsan $(CMAKE_ARGS) -DECHO_LAB_SANITIZE=thread >/dev/null

@@ -399,7 +399,8 @@ def check_run(run: str, capabilities: list[str], report) -> None:
 
 
 def _path_values(root: Path, directory: Path) -> dict[str, str]:
-    return {"root": str(root), "build": str(root / "build"), "dir": str(directory)}
+    build = os.environ.get("ECHO_LAB_BUILD") or str(root / "build")  # build/asan: the sanitized programs
+    return {"root": str(root), "build": str(Path(build).resolve()), "dir": str(directory)}
 
 
 def _substitute(text: str, values: dict[str, str]) -> str:

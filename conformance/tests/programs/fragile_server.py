@@ -81,11 +81,6 @@ def echo(conn: socket.socket, flaw: str, idle: float | None) -> None:
                     break
                 if flaw == "send-once":
                     conn.send(data)
-                elif flaw == "die-on-sigpipe":
-                    try:
-                        conn.sendall(data)
-                    except ConnectionResetError:
-                        conn.sendall(data)  # the error is ignored: the next write raises SIGPIPE
                 elif flaw == "global-lock":
                     with send_lock:
                         conn.sendall(data)
@@ -98,6 +93,14 @@ def echo(conn: socket.socket, flaw: str, idle: float | None) -> None:
     except (ConnectionResetError, BrokenPipeError):
         if flaw == "leak-on-reset":
             leaked.append(conn.dup())
+        if flaw == "die-on-sigpipe":
+            # The reset is ignored, whether recv or send met it, and the session writes on: the
+            # next send on a reset connection raises SIGPIPE, whose default action ends the process.
+            for _ in range(2):
+                try:
+                    conn.send(b"?")
+                except OSError:
+                    pass
     except OSError:
         pass
     finally:
