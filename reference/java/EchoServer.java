@@ -12,6 +12,9 @@ import java.util.function.Consumer;
  */
 public class EchoServer {
     private static final String PROGRAM = "EchoServer";
+    // The accept queue's length: Linux caps it at net.core.somaxconn (4096). With a short one
+    // (ServerSocket's default is 50), a burst of clients overflows it and is reset.
+    private static final int BACKLOG = 4096;
 
     public static void main(String[] args) {
         run(PROGRAM, args, client -> serve(PROGRAM, client));
@@ -26,7 +29,7 @@ public class EchoServer {
         ServerSocket listener;
         try {
             // On Linux a socket bound to "::" is dual stack: IPv4 clients arrive as ::ffff:a.b.c.d.
-            listener = new ServerSocket(options.port(), 50, InetAddress.getByName(options.host()));
+            listener = new ServerSocket(options.port(), BACKLOG, InetAddress.getByName(options.host()));
         } catch (IOException e) {
             System.err.println(program + ": cannot listen on "
                     + Lab.hostPort(options.host(), options.port()) + ": " + Lab.reason(e));

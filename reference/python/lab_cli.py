@@ -69,7 +69,8 @@ def listen(host, port):
             server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         # guide:dual-stack end
         server.bind(address)
-        server.listen()
+        # A deep accept queue: with the default, a burst of clients overflows it and is reset.
+        server.listen(socket.SOMAXCONN)
     except OSError as err:  # socket.gaierror (unknown name) is an OSError too
         sys.exit(f"{PROG}: cannot listen on {host_port(host, port)}: {reason(err)}")
     bound_host, bound_port = server.getsockname()[:2]
