@@ -174,6 +174,8 @@ class Engine:
                 outcome, fail = Outcome.FAIL, Fail(death)
             else:
                 fail.notes += (death,)
+                if outcome is Outcome.ERROR and not isinstance(fail, Stalled):
+                    outcome = Outcome.FAIL  # a refused or reset connection: the server had died
         elif process is not None and fail is not None and process.output_since(marks)[1]:
             fail.notes += ("the server's stderr during this case:\n" + tail(process.output_since(marks)[1], 8),)
         return outcome, fail
