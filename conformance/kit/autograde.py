@@ -86,7 +86,7 @@ def autograde_command(args) -> int:
     try:
         # absolute: each program is graded from its own directory
         data, status = autograde(Path(args.submission).resolve(), assignment,
-                                 Path(args.out or "echo-lab-results").resolve())
+                                 Path(args.out or "build/conformance/autograde").resolve())
     except Problem as e:
         data, status = failed(e, assignment.roles, weights), 2
     except Exception:  # never leave the student without a results.json
@@ -368,7 +368,8 @@ def add_parser(sub) -> None:
     p.add_argument("--cases", type=lambda s: [c for c in s.split(",") if c], metavar="PATTERN",
                    help="only these case-id globs")
     p.add_argument("--seed", type=int, metavar="N", help="the run's seed (default: a new one)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="reports per program: report.html, junit.xml, logs")
+    p.add_argument("--out", type=Path, metavar="DIR", help="reports per program: report.html, junit.xml, logs "
+                   "(default build/conformance/autograde)")
     p.add_argument("--metadata", type=Path, metavar="FILE", help="Gradescope's submission_metadata.json "
                    "(the student's name goes into results.json for the class summary)")
     p.add_argument("--summary", type=Path, metavar="FILE", help="append a Markdown summary (a GitHub job summary)")
