@@ -350,6 +350,17 @@ def check_probes(ctx: Context, times: list[float], held: str) -> None:
                        "thread, task or event-loop entry each), never one at a time",))
 
 
+async def served_within(port: int, bound: float = 1.0) -> float:
+    """Seconds until a fresh client's round trip succeeds, trying for `bound` seconds; inf if
+    none did."""
+    start = time.monotonic()
+    while time.monotonic() - start < bound:
+        if await load.round_trip(HOST, port, timeout=0.5) < 1.0:
+            return time.monotonic() - start
+        await asyncio.sleep(0.05)
+    return float("inf")
+
+
 def run_held(server, count: int, run):
     """Runs the coroutine `run`, which opens `count` connections and holds them; a server that
     will not take that many connections fails with the likely reason."""
@@ -492,12 +503,7 @@ def exhaust(ctx: Context) -> Exhaustion:
             for _, writer in results:
                 if writer is not None:
                     writer.transport.abort()
-            left, served_after = time.monotonic(), float("inf")
-            while time.monotonic() - left < 1.0:
-                if await load.round_trip(HOST, server.port, timeout=0.5) < 1.0:
-                    served_after = time.monotonic() - left
-                    break
-                await asyncio.sleep(0.05)
+            served_after = await served_within(server.port)
             cpu = (after.cpu - before.cpu) / max(after.at - before.at, 1e-6)
             return Exhaustion(count, [kind for kind, _ in results], cpu, served_after)
         found = asyncio.run(run())
@@ -752,12 +758,7 @@ def max_connections(ctx: Context) -> None:
                 for writer in extras:
                     writer.transport.abort()
                 served.pop(0)[1].close()
-                left, after = time.monotonic(), float("inf")
-                while time.monotonic() - left < 1.0:
-                    if await load.round_trip(HOST, server.port, timeout=0.5) < 1.0:
-                        after = time.monotonic() - left
-                        break
-                    await asyncio.sleep(0.05)
+                after = await served_within(server.port)
                 return outcome, after
             finally:
                 for _, writer in served:
