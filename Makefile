@@ -9,7 +9,7 @@ CMAKE_ARGS := $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DECHO_LAB_WERROR=$(
 PYTEST     ?= python3 -m pytest
 CXX_FILES   = $(shell git ls-files -co --exclude-standard -- 'cpp/*.cpp' 'cpp/*.hpp' 2>/dev/null)
 
-.PHONY: all build test test-cpp test-asan test-tsan test-peers peers bootstrap format format-check clean help conformance
+.PHONY: all build test test-cpp test-asan test-tsan test-peers peers bootstrap format format-check lint clean help conformance
 
 all: build
 
@@ -21,7 +21,7 @@ build: bootstrap
 	cmake --build $(BUILD) -j $(JOBS)
 
 ## test: every test: C++ (plain, ASan+UBSan, TSan for the threaded code), the peers, the harness
-test: format-check test-cpp test-asan test-tsan test-peers
+test: format-check lint test-cpp test-asan test-tsan test-peers
 	@echo "make test: all passed"
 
 test-cpp: build
@@ -31,8 +31,9 @@ test-asan: bootstrap
 	cmake -S . -B $(BUILD)/asan $(CMAKE_ARGS) -DECHO_LAB_SANITIZE=address,undefined >/dev/null
 	cmake --build $(BUILD)/asan -j $(JOBS)
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure --no-tests=error -j $(JOBS)
-	ECHO_LAB_BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  python3 -m conformance matrix --only 'cpp-*' --out $(BUILD)/asan/conformance >$(BUILD)/asan/conformance.log 2>&1 \
+	ECHO_LAB_BUILD=$(BUILD)/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
+	  python3 -m conformance matrix --only 'cpp-*' --robustness none --out $(BUILD)/asan/conformance \
+	  >$(BUILD)/asan/conformance.log 2>&1 \
 	  && grep -E '^[0-9]+ results in' $(BUILD)/asan/conformance.log | sed 's/^/harness over the ASan+UBSan programs: /' \
 	  || { tail -n 60 $(BUILD)/asan/conformance.log; echo "the harness over the ASan+UBSan programs failed: $(BUILD)/asan/conformance.log"; exit 1; }
 
@@ -48,18 +49,24 @@ peers: bootstrap
 test-peers: build peers
 	$(PYTEST) -q conformance/tests
 
-## conformance: every case over every program and every client x server pair, then the bounded fault
-## cases over every server; prints the matrix and the fault table, writes build/conformance/{report.json,
-## report.html,junit.xml,faults.json,faults.md}. CONFORMANCE_ARGS / FAULTS_ARGS="--seed N" replay a run.
+## conformance: every case over every program and every client x server pair, then the bounded
+## robustness cases over every server; prints the matrix and the robustness table, writes one report:
+## build/conformance/{report.json,report.html,junit.xml,robustness.json,robustness.md}.
+## CONFORMANCE_ARGS="--seed N" replays a run.
 conformance: build peers
-	@status=0; python3 -m conformance matrix $(CONFORMANCE_ARGS) || status=1; \
-	python3 -m conformance faults $(FAULTS_ARGS) || status=1; exit $$status
+	python3 -m conformance matrix $(CONFORMANCE_ARGS)
 
 format: bootstrap
 	clang-format -i $(CXX_FILES)
 
 format-check: bootstrap
 	@clang-format --dry-run -Werror $(CXX_FILES) || { echo "run 'make format' to fix the formatting above"; exit 1; }
+
+## lint: flake8 over the harness, the scripts, and the Python peers, starters and fixtures (.flake8)
+PY_SCRIPTS = scripts/bench scripts/build-peers scripts/sync-guides scripts/julia-toolchain
+FLAKE8     = $(shell python3 -c 'import flake8' 2>/dev/null && echo python3 -m flake8 || echo flake8)
+lint: bootstrap
+	@$(FLAKE8) conformance reference lab-guides $(PY_SCRIPTS) && echo "lint: flake8 clean"
 
 clean:
 	rm -rf $(BUILD)
@@ -69,12 +76,12 @@ help:
 	@echo "  make               build the C++ programs into $(BUILD)/bin/"
 	@echo "  make test          run every test: C++ (plain, ASan+UBSan, TSan), peers, harness"
 	@echo "  make peers         build the peers whose toolchains are present"
-	@echo "  make conformance   every case, every program, every client x server pair: the matrix"
-	@echo "  make faults        every server through the fault cases, full form: the fault table"
+	@echo "  make conformance   every case, every program, every pair, then the robustness cases: one report"
 	@echo "  make bench         every server side by side: JSON, table and chart in $(BUILD)/bench/"
 	@echo "  make bench-smoke   a short bench run that proves the load generator checks every byte"
-	@echo "  make faults        every server through the fault cases, full size: the fault table"
-	@echo "  make errors        every program through network failures: lab-guides/error-matrix.md"
+	@echo "  make robustness    every server through the robustness cases, full size: the robustness table"
+	@echo "  make errors        every program through network failures: lab-guides/error-matrix.{json,md}"
+	@echo "  make lint          flake8 over every Python file of the lab"
 	@echo "  make fuzz          the event loop's connection logic under libFuzzer (FUZZ_SECONDS=300)"
 	@echo "  make format        clang-format the C++ sources"
 	@echo "  make clean         remove $(BUILD)/"
@@ -83,9 +90,10 @@ help:
 # --- Performance: echo_bench against every server (lab-guides/07-performance-and-robustness.md) ---
 .PHONY: bench bench-smoke
 
-## bench: every server side by side, each pinned to one core; JSON, table and chart in build/bench/
+## bench: every server side by side, each pinned to one core; JSON, table and chart in build/bench/.
+## BENCH_ARGS=--record keeps the figures in lab-guides/bench-results.json and renders guide 07 from them
 bench: build peers
-	scripts/bench
+	scripts/bench $(BENCH_ARGS)
 
 ## bench-smoke: a short run of the C++ servers: proves echo_bench works and every byte verifies
 bench-smoke: build
@@ -96,10 +104,10 @@ test: bench-smoke
 # --- The error-handling matrix (lab-guides/error-matrix.md, included in guide 03) -------------
 .PHONY: errors
 
-## errors: every program through every fault; rewrites lab-guides/error-matrix.md and its include
+## errors: every program through every network failure; rewrites lab-guides/error-matrix.json (the
+## data) and lab-guides/error-matrix.md (its page)
 errors: build peers
-	python3 -m conformance errors --write lab-guides/error-matrix.md $(ERRORS_ARGS)
-	scripts/sync-guides --includes-only
+	python3 -m conformance errors --write --repeat 3 $(ERRORS_ARGS)
 
 # --- Fuzzing: the event loop's connection state machine under libFuzzer (clang 14) -------------
 .PHONY: fuzz fuzz-smoke fuzz-build
@@ -130,11 +138,11 @@ fuzz-smoke: fuzz-build
 
 test: fuzz-smoke
 
-# --- Faults: every server through the fault cases (conformance/MANIFESTS.md, Fault cases) ------
-.PHONY: faults
+# --- Robustness: every server through the robustness cases (conformance/MANIFESTS.md) -----------
+.PHONY: robustness
 
-## faults: the fault cases in their full form (1,000 clients x 1 MiB, 10,000 resets, ...) over every
-## available server; prints the fault table, writes build/conformance/{faults.json,faults.md} and adds
-## it to report.html. The bounded form runs in make test and make conformance. FAULTS_ARGS="--only 'cpp-*'"
-faults: build peers
-	python3 -m conformance faults --full $(FAULTS_ARGS)
+## robustness: the robustness cases in their full form (1,000 clients x 1 MiB, 10,000 resets, ...) over
+## every available server; prints the robustness table, writes build/conformance/robustness/. The
+## bounded form runs in make test and make conformance. ROBUSTNESS_ARGS="--only 'cpp-*'"
+robustness: build peers
+	python3 -m conformance robustness --full $(ROBUSTNESS_ARGS)

@@ -1,11 +1,10 @@
-"""The harness's command line: `python3 -m conformance list | cases | matrix | grade | faults |
-errors | class | autograde`.
+"""The harness's command line: `python3 -m conformance list | cases | matrix | robustness | grade |
+stages | new | check | errors | autograde | class` (each command's code is in commands/).
 
     python3 -m conformance matrix                         # every client x server, every case
-    python3 -m conformance faults --only 'cpp-*'          # the fault table (--full: full size)
+    python3 -m conformance robustness --only 'cpp-*'      # the robustness table (--full: full size)
     python3 -m conformance errors                         # the error-handling matrix
-    python3 -m conformance grade --server './my_server --port {port} --host {host}' \\
-        --capabilities half_close,concurrent --results-json results.json
+    python3 -m conformance grade --server './my_server --port {port} --host {host}' --results-json r.json
 """
 
 from __future__ import annotations
@@ -17,35 +16,43 @@ import signal
 import sys
 from pathlib import Path
 
-from conformance import procs
+from conformance import process
 from conformance.cases import select
-from conformance.classroom import add_parser as add_class_parser
-from conformance.errormatrix.command import add_parser as add_errors_parser
-from conformance.faults.command import add_parser as add_faults_parser
-from conformance.grade import grade_command
-from conformance.kit.autograde import add_parser as add_autograde_parser
+from conformance.commands.autograde import add_parser as add_autograde_parser
+from conformance.commands.classroom import add_parser as add_class_parser
+from conformance.commands.errors import add_parser as add_errors_parser
+from conformance.commands.grade import grade_command
+from conformance.commands.matrix import matrix_command, robustness_command
+from conformance.commands.stages import add_parser as add_stages_parser
 from conformance.manifest import ManifestError, scan
-from conformance.matrix import matrix_command
 from conformance.report import impl_json
 from conformance.report.model import case_json
+from conformance.net import private
 from conformance.runs import PROG
+from conformance.submission import Problem
 from conformance.weights import WeightsError
+
+
+# The commands that run programs: each run gets a private network of its own where it can.
+NETWORKED = {"matrix", "robustness", "grade", "check", "errors"}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     args.command_line = shlex.join([*PROG.split(), *argv])
+    if args.command in NETWORKED:
+        private.setup()  # before any thread starts: a user namespace needs a single-threaded process
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below runs
     try:
         return args.run(args)
-    except (ManifestError, WeightsError) as e:
+    except (ManifestError, WeightsError, Problem) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     finally:
-        procs.kill_all(final=True)
+        process.kill_all(final=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,21 +72,38 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("matrix", help="every case over every program, every client x server pair")
     p.add_argument("--only", action="append", metavar="ID", help="only implementations matching this "
                    "id glob (repeatable; a pair needs both ends)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="run N programs' suites at once")
+    p.add_argument("--jobs", type=int, default=3, metavar="N", help="run N programs' conformance suites at once "
+                   "(default 3: they mostly wait on the network; the robustness cases always run one server at a "
+                   "time)")
+    p.add_argument("--robustness", choices=("bounded", "full", "none"), default="bounded",
+                   help="then the robustness cases over every server, one at a time (default: bounded)")
     run_options(p)
     p.set_defaults(run=matrix_command)
 
+    p = sub.add_parser("robustness", help="the robustness cases over every server: the robustness table")
+    p.add_argument("--only", action="append", metavar="ID", help="only servers matching this id glob "
+                   "(repeatable)")
+    p.add_argument("--full", action="store_true", help="the full figures (1,000 clients x 1 MiB, 10,000 "
+                   "resets, ...; minutes per server) instead of the bounded ones")
+    run_options(p)
+    p.set_defaults(run=robustness_command)
+
     p = sub.add_parser("grade", help="grade one program given as a command line (or a lab program by id)")
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--server", metavar="CMD", help="a server command with {host} and {port}, split "
-                        "into words like a shell would (for cd, pipes or variables: sh -c '...')")
+    target.add_argument("--server", metavar="CMD", help="a server command, split into words like a shell "
+                        "would (for cd, pipes or variables: sh -c '...'); {host} and {port} where it takes "
+                        "them (without {port} it is expected on port 2000)")
     target.add_argument("--client", metavar="CMD", help="a client command ending in {host} {port} "
-                        "({options} before them for --raw)")
+                        "({options} before them for --raw); without {port} it is expected to connect to 2000")
     target.add_argument("--impl", metavar="ID", help="a lab program from the manifests")
-    p.add_argument("--capabilities", type=lambda s: [c for c in s.split(",") if c], default=[],
-                   metavar="LIST", help="what the program declares: concurrent,bye,half_close,graceful_stop "
-                   "and the flags idle_timeout,max_connections,drain for servers, raw for clients")
+    p.add_argument("--capabilities", type=lambda s: [c for c in s.split(",") if c], default=None,
+                   metavar="LIST", help="grade only these: concurrent,half_close,graceful_stop,bye and the flags "
+                   "idle_timeout,max_connections,drain for servers, raw for clients (default: the whole "
+                   "contract, concurrent,half_close,graceful_stop for a server); what is left out is named in "
+                   "the score line")
     p.add_argument("--name", metavar="NAME", help="what to call the program in reports (your-server)")
+    p.add_argument("--student", metavar="NAME", help="the student's name, at the top of the reports")
+    program_options(p)
     p.add_argument("--partners", action="append", metavar="ID", help="lab programs to pair with (id globs; "
                    "default every available good one of the other role; 'none' for no pairs)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="run everything N times with seeds "
@@ -90,12 +114,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     p.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report")
     p.add_argument("--json", type=Path, metavar="FILE", help="write report.json")
-    p.add_argument("--full", action="store_true", help="fault cases (--cases fault/...): the full figures, "
-                   "not the bounded ones")
+    p.add_argument("--full", action="store_true", help="robustness cases (--cases robust/...): the full "
+                   "figures, not the bounded ones")
     run_options(p)
     p.set_defaults(run=grade_command)
-    add_faults_parser(sub, run_options)  # python3 -m conformance faults: the fault table
 
+    add_stages_parser(sub, run_options, program_options)  # python3 -m conformance stages | new | check: the staged lab
     add_errors_parser(sub)  # python3 -m conformance errors: the error-handling matrix
     add_autograde_parser(sub)  # python3 -m conformance autograde: a submission in, results.json out
     add_class_parser(sub)  # python3 -m conformance class: a class's results grouped by failure
@@ -109,6 +133,16 @@ def run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="where logs and reports go (default build/conformance)")
     p.add_argument("--timeout-scale", type=float, default=1.0, metavar="F", help="multiply every timeout "
                    "(a slow machine)")
+
+
+def program_options(p: argparse.ArgumentParser) -> None:
+    """How to grade a program as it was written, and what it must not see."""
+    p.add_argument("--server-port", type=int, default=2000, metavar="N", help="where a server whose command has "
+                   "no {port} listens (default 2000, the chapter's)")
+    p.add_argument("--client-port", type=int, default=2000, metavar="N", help="where a client whose command has "
+                   "no {port} connects (default 2000)")
+    p.add_argument("--hide", action="append", type=Path, default=[], metavar="PATH", help="keep PATH out of the "
+                   "graded program's sight in its sandbox (repeatable; its reports are hidden anyway)")
 
 
 def patterns(value: str) -> list[str]:

@@ -8,8 +8,6 @@ a caret under the byte.
 
 from __future__ import annotations
 
-from conformance.failures import Fail
-
 ROW = 16  # bytes per row, as xxd and hexdump -C show them
 HEX_WIDTH = ROW * 3 - 1
 PREFIX = 10  # "00000000  "
@@ -41,17 +39,28 @@ def mismatch(expected: bytes, actual: bytes, what: str = "output", lines: bool =
     return "\n".join([f"{what} differs:"] + compare(expected, actual, lines))
 
 
-def explain(fail: Fail) -> list[str]:
-    """The lines that describe `fail`, without the case header."""
-    out = [fail.summary]
-    if fail.sent is not None:
-        out.append(f"sent:     {_preview(fail.sent)}")
-    if fail.expected is not None and fail.received is not None:
-        out += compare(fail.expected, fail.received, fail.lines)
-    elif fail.received is not None:
-        out.append(f"received: {_preview(fail.received)}")
-    out += fail.notes
+def explain(observation) -> list[str]:
+    """The lines that describe an Observation (conformance/observation.py), without the case
+    header: the summary, what was sent, the byte comparison, how the program ended, its notes."""
+    o = observation
+    out = [o.summary]
+    if o.sent is not None:
+        out.append(f"sent:     {_preview(o.sent)}")
+    if o.expected is not None and o.received is not None:
+        out += compare(o.expected, o.received, o.lines)
+    elif o.received is not None:
+        out.append(f"received: {_preview(o.received)}")
+    if o.exit_status is not None:
+        out.append(f"exit status: {o.exit_status}")
+    if o.stderr:
+        out.append("stderr:\n" + _indented(o.stderr))
+    out += o.notes
     return out
+
+
+def _indented(data: bytes, lines: int = 8) -> str:
+    text = data.decode("utf-8", errors="replace").rstrip("\n").split("\n")[-lines:]
+    return "\n".join("    " + line[:300] for line in text)
 
 
 def compare(expected: bytes, received: bytes, lines: bool = False) -> list[str]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from conformance import toolchains
+
 MANIFEST_NAME = "echo-lab.json"
 SEARCH_DIRS = ("cpp", "reference")
 # Directories that never hold a manifest but can be huge (dependencies, build trees).
@@ -28,9 +30,13 @@ PRUNE_DIRS = {"node_modules", "target", "build", "__pycache__"}
 
 ROLES = ("server", "client")
 VARIANTS = {
-    "server": ("bad", "iterative", "multi", "async"),
-    "client": ("bad", "blocking", "threaded", "async"),
+    "server": ("bad", "naive", "iterative", "multi", "async"),
+    "client": ("bad", "naive", "blocking", "threaded", "async"),
 }
+# Variants that break the contract on purpose: `bad` reproduces the chapter's Bad programs,
+# `naive` is a language's tutorial program with no error handling beyond what the language forces.
+# Both list their flaws, and may list their own conformance cases as expected failures.
+DELIBERATE = ("bad", "naive")
 CAPABILITIES = {
     "concurrent": "server",
     "bye": "server",
@@ -56,7 +62,7 @@ TOP_FIELDS = {"language", "requires", "build", "implementations"}
 IMPL_FIELDS = {"id", "role", "variant", "summary", "run", "artifacts", "capabilities", "flaws",
                "expected_failures"}
 # Case ids are `<role>/<group>/<name>`; a program's expected failures name its own cases or pairs,
-# and a server's may name fault cases (`fault/...`), which a good design can fail too.
+# and a server's may name robustness cases (`robust/...`), which a good design can fail too.
 CASE_GLOB_RE = re.compile(r"[a-z0-9*?\[\]/._-]+")
 LANGUAGE_RE = re.compile(r"[a-z][a-z0-9+#]*")
 ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
@@ -93,13 +99,31 @@ class Implementation:
     manifest: Path
     root: Path
     artifacts: tuple[Path, ...] = ()
-    expected_failures: tuple[tuple[str, str], ...] = ()  # (case-id glob, reason), bad variants only
+    expected_failures: tuple[tuple[str, str], ...] = ()  # (case-id glob, reason)
+    untrusted: bool = False  # a student's program: it runs in a sandbox (conformance/net/sandbox.py)
+    fixed_port: int = 2000  # where it listens or connects when its template has no {port}
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    @property
+    def deliberate(self) -> bool:
+        """A variant whose failures are the lesson (bad, naive): graded against its documented
+        expected failures, never a partner for another program's pairs."""
+        return self.variant in DELIBERATE
+
+    @property
+    def takes_port(self) -> bool:
+        """Whether the run template passes the port: a program written without {port} listens on
+        (or connects to) a fixed port, the chapter's 2000."""
+        return "{port}" in self.run
+
+    @property
+    def takes_host(self) -> bool:
+        return "{host}" in self.run
+
     def expected_failure(self, case_id: str) -> str | None:
-        """Why this bad variant is documented to fail `case_id`, or None."""
+        """Why this program is documented to fail `case_id`, or None."""
         for pattern, reason in self.expected_failures:
             if fnmatch.fnmatchcase(case_id, pattern):
                 return reason
@@ -194,8 +218,11 @@ def manifest_paths(root: Path) -> list[Path]:
     return found
 
 
-def load_manifest(path: Path, root: Path, seen_ids: dict[str, Path] | None = None) -> Manifest:
-    """Read and validate one manifest. `seen_ids` maps ids already taken to their manifest."""
+def load_manifest(path: Path, root: Path, seen_ids: dict[str, Path] | None = None,
+                  student: bool = False) -> Manifest:
+    """Read and validate one manifest. `seen_ids` maps ids already taken to their manifest. A
+    `student` manifest (a submission's, a starter's) may describe a program as written: no
+    {host}, {port} or {options} needed."""
     path = Path(path).resolve()
     root = Path(root).resolve()
     rel = _relative(path, root)
@@ -229,11 +256,12 @@ def load_manifest(path: Path, root: Path, seen_ids: dict[str, Path] | None = Non
         problems.add("implementations", "must be a non-empty list")
         impls_data = []
 
-    missing = next((cmd for cmd in requires if shutil.which(cmd) is None), None)
+    search = toolchains.search_path()
+    missing = next((cmd for cmd in requires if shutil.which(cmd, path=search) is None), None)
     ids_here: set[str] = set()
     impls = []
     for index, item in enumerate(impls_data):
-        impl = _load_implementation(item, index, language, requires, missing, path, root, problems)
+        impl = _load_implementation(item, index, language, requires, missing, path, root, problems, student)
         if impl is None:
             continue
         where = f"implementations[{index}].id"
@@ -250,7 +278,7 @@ def load_manifest(path: Path, root: Path, seen_ids: dict[str, Path] | None = Non
                     implementations=tuple(impls), root=root, missing=missing)
 
 
-def _load_implementation(item, index, language, requires, missing, path, root, problems):
+def _load_implementation(item, index, language, requires, missing, path, root, problems, student=False):
     prefix = f"implementations[{index}]"
     if not isinstance(item, dict):
         problems.add(prefix, "must be a JSON object")
@@ -288,10 +316,10 @@ def _load_implementation(item, index, language, requires, missing, path, root, p
         elif role in ROLES and CAPABILITIES[cap] != role:
             add("capabilities", f"{cap!r} is a {CAPABILITIES[cap]} capability, but this is a {role}")
     flaws = _string_list(item, "flaws", problems, f"{prefix}.flaws")
-    if variant == "bad" and not flaws:
-        add("flaws", "a bad variant must list its deliberate flaws")
-    elif variant != "bad" and flaws:
-        add("flaws", "only bad variants list flaws")
+    if variant in DELIBERATE and not flaws:
+        add("flaws", f"a {variant} variant must list its deliberate flaws")
+    elif variant not in DELIBERATE and flaws:
+        add("flaws", "only bad and naive variants list flaws")
 
     expected_failures = _expected_failures(item, role, variant, add)
 
@@ -299,10 +327,10 @@ def _load_implementation(item, index, language, requires, missing, path, root, p
     if not isinstance(run, str) or not run.strip():
         add("run", "must be a non-empty command template")
     else:
-        check_run(run, capabilities, lambda msg: add("run", msg))
+        check_run(run, capabilities, lambda msg: add("run", msg), as_written=student)
         # The harness and the tests pass extra flags (--raw, a server's options, deliberately bad
         # ones) through {options}; a lab program's template must leave room for them.
-        if "{options}" not in run and "raw" not in capabilities:
+        if "{options}" not in run and "raw" not in capabilities and not student:
             add("run", "missing placeholder {options} (every lab program's template has one)")
     artifact_templates = _string_list(item, "artifacts", problems, f"{prefix}.artifacts")
     for template in artifact_templates:
@@ -325,24 +353,26 @@ def _load_implementation(item, index, language, requires, missing, path, root, p
         id=impl_id, language=language, role=role, variant=variant, summary=summary.strip(),
         capabilities=tuple(capabilities), flaws=tuple(flaws), directory=directory,
         available=reason is None, reason=reason, run=run, manifest=path, root=root,
-        artifacts=artifacts, expected_failures=expected_failures)
+        artifacts=artifacts, expected_failures=expected_failures, untrusted=student)
 
 
 def _expected_failures(item: dict, role, variant, add) -> tuple[tuple[str, str], ...]:
     """`expected_failures`: {"case-id-glob": "reason"}; each glob names this role's cases
-    (`server/...` or `client/...`) or pair cases (`pair/...`), and only bad variants list
-    those; a server of any variant may list fault cases (`fault/...`) its design cannot pass."""
+    (`server/...` or `client/...`) or pair cases (`pair/...`), and only the deliberate variants
+    (bad, naive) list those; a server of any variant may list robustness cases (`robust/...`) its
+    design cannot pass."""
     value = item.get("expected_failures")
     if value is None:
         return ()
     if not isinstance(value, dict) or not value:
         add("expected_failures", 'must be a non-empty object: {"case-id-glob": "reason", ...}')
         return ()
-    prefixes = ((f"{role}/", "pair/") if variant == "bad" else ()) + (("fault/",) if role == "server" else ())
+    deliberate = variant in DELIBERATE
+    prefixes = ((f"{role}/", "pair/") if deliberate else ()) + (("robust/",) if role == "server" else ())
     for pattern, reason in value.items():
-        if variant != "bad" and not (role == "server" and pattern.startswith("fault/")):
-            add("expected_failures", f"{pattern!r}: only bad variants list expected failures"
-                                     + (" (a server of any variant may list fault cases, fault/...)"
+        if not deliberate and not (role == "server" and pattern.startswith("robust/")):
+            add("expected_failures", f"{pattern!r}: only bad and naive variants list expected failures"
+                                     + (" (a server of any variant may list robustness cases, robust/...)"
                                         if role == "server" else ""))
         elif not CASE_GLOB_RE.fullmatch(pattern) or not pattern.startswith(prefixes):
             add("expected_failures", f"{pattern!r} is not a case-id glob starting with "
@@ -376,8 +406,10 @@ def _check_placeholders(template: str, allowed: tuple[str, ...], where: str, pro
                                 + ", ".join("{%s}" % a for a in allowed) + ")")
 
 
-def check_run(run: str, capabilities: list[str], report) -> None:
-    """Report each problem of a run template (placeholders, quoting, {options} for raw)."""
+def check_run(run: str, capabilities: list[str], report, as_written: bool = False) -> None:
+    """Report each problem of a run template (placeholders, quoting, {options} for raw). A
+    program `as_written` (a student's, the chapter's) may leave out {host} and {port}: it then
+    listens on, or connects to, the chapter's fixed port 2000."""
     try:
         words = shlex.split(run)
     except ValueError as e:
@@ -386,7 +418,7 @@ def check_run(run: str, capabilities: list[str], report) -> None:
     for name in sorted(set(PLACEHOLDER.findall(run)) - set(RUN_PLACEHOLDERS)):
         report(f"unknown placeholder {{{name}}} (known: "
                + ", ".join("{%s}" % a for a in RUN_PLACEHOLDERS) + ")")
-    for needed in ("host", "port"):
+    for needed in () if as_written else ("host", "port"):
         if "{%s}" % needed not in run:
             report(f"missing placeholder {{{needed}}}")
     if any("{options}" in w and w != "{options}" for w in words):

@@ -1,16 +1,25 @@
 """The sentences the cases check, each with where it is written."""
 
-from conformance.cases.base import Rule
+from conformance.cases.case import Rule
 
 CONTRACT = "conformance/CONTRACT.md"
+ROBUSTNESS = "conformance/MANIFESTS.md, Robustness cases"
 
 # RFC 862 and the protocol
 ECHO = Rule("Once a connection is established any data received is sent back.", "RFC 862")
 CONTINUES = Rule("This continues until the calling user terminates the connection.", "RFC 862")
 OCTETS = Rule("Every octet comes back unchanged and in order: any byte value, no framing, no banner, "
               "no trimming, no added newline.", f"{CONTRACT}, The protocol")
+AT_ONCE = Rule("What arrives is echoed as it arrives. A server does not wait for a newline, for more bytes, "
+               "or for the client's half-close before it sends back what it has.", f"{CONTRACT}, The protocol")
+ANY_SPLIT = Rule("A stream has no message boundaries: bytes may arrive one at a time or in pieces of any size, "
+                 "and each comes back whatever the pieces.", f"{CONTRACT}, The protocol")
+EVERY_BYTE = Rule("A send may take fewer bytes than it was given (or be interrupted before it takes any); a "
+                  "server loops until all of them are written.", f"{CONTRACT}, The protocol")
 HALF_CLOSE = Rule("Half-close: when the client shuts down its sending side, the server sends everything "
                   "it still owes, then closes (FIN, never RST, never a lost tail).", f"{CONTRACT}, The protocol")
+SESSION_END = Rule("A client that resets the connection or vanishes ends its own session only; the server "
+                   "goes on serving the others and the next.", f"{CONTRACT}, The protocol")
 BYE = Rule("A server may end the session when a line equal to BYE arrives, after echoing it.",
            f"{CONTRACT}, The protocol (capability bye)")
 
@@ -21,10 +30,8 @@ STDOUT = Rule("Stdout carries nothing else; diagnostics go to stderr.", f"{CONTR
 STOP = Rule("SIGTERM or SIGINT: stop accepting and exit 0.", f"{CONTRACT}, Servers (capability graceful_stop)")
 DUAL_STACK = Rule("Defaults: host :: (dual stack, IPV6_V6ONLY set to 0); IPv4 clients arrive as "
                   "::ffff:a.b.c.d.", f"{CONTRACT}, Servers")
-CONCURRENT = Rule("concurrent: serves clients at the same time (at least 5 simultaneous clients, as "
-                  "Protohackers' echo problem asks).", "conformance/MANIFESTS.md, capabilities")
-RESET = Rule("End-of-file and connection reset are a normal end of a session, not a crash: the server "
-             "goes on serving the next client.", "the lab's style guide, lesson 4")
+CONCURRENT = Rule("Serve clients at the same time: a client that is slow, silent or stuck never keeps "
+                  "another waiting; at least 5 at once.", f"{CONTRACT}, Servers (capability concurrent)")
 
 # clients
 LINE_MODE = Rule("Every other line L is sent as L followed by \\n. The client then reads until all "
@@ -43,6 +50,7 @@ REFUSED = Rule("Cannot resolve or connect: one line on stderr naming the address
                f"{CONTRACT}, Clients, Errors")
 LOST = Rule("Connection lost mid-session (the server closed or reset before the whole echo came back): "
             "one line on stderr, exit 1.", f"{CONTRACT}, Clients, Errors")
+BAD_ARGUMENTS = Rule("Bad arguments: a usage text on stderr, exit 2.", f"{CONTRACT}, Clients, Errors")
 RAW = Rule("Raw mode: copy stdin to the socket and the socket to stdout at the same time; at the end of "
            "stdin shut down the sending side; exit 0 when the server has closed.",
            f"{CONTRACT}, Clients (capability raw)")

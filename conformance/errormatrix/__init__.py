@@ -1,12 +1,11 @@
-"""The error-handling matrix: every program of the lab through the faults a network program
-meets, from real runs, as a Markdown page (lab-guides/error-matrix.md) that guide 03 includes
-and the HTML report shows.
+"""The error-handling matrix: every program of the lab through the failures a network program
+meets, from real runs, kept as data (lab-guides/error-matrix.json) and rendered as the page
+guide 03 links (lab-guides/error-matrix.md) and a section of the HTML report.
 
-    python3 -m conformance errors                       # print the page
-    python3 -m conformance errors --write lab-guides/error-matrix.md
-    python3 -m conformance errors --check lab-guides/error-matrix.md --only 'go-*'
+    python3 -m conformance errors                      # print the page of a fresh run
+    python3 -m conformance errors --write              # rewrite the committed data and page
+    python3 -m conformance errors --check --only 'go-*'
 
-faults.py stages each fault and observes the program; table.py writes the page, reads it back
-cell by cell and compares two pages; partner.py is the server a client faces; command.py is
-the command line.
+scenarios.py stages each failure and observes the program; page.py holds the data, renders it
+and compares two runs cell by cell.
 """

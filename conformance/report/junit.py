@@ -1,7 +1,8 @@
 """JUnit XML: one testsuite per program (pairs under their client), one testcase per case. A
-broken rule is a <failure>, a timeout or a harness fault an <error>, anything that did not run
-(or failed as documented) is <skipped>. Payload bytes are already hex in the messages; any
-other character XML 1.0 cannot hold is escaped, so the file always parses."""
+broken rule (a stall included) is a <failure>, a harness fault an <error>, anything that did not
+run (or failed as documented) is <skipped>; a failure's diagnosis is a property of its testcase.
+Payload bytes are already hex in the messages; any other character XML 1.0 cannot hold is
+escaped, so the file always parses."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def tree(report: Report) -> ET.ElementTree:
         case = ET.SubElement(suite, "testcase", classname=clean(owner), name=clean(name),
                              time=f"{result.seconds:.3f}")
         text = clean(render(result))
+        if result.cause:
+            ET.SubElement(ET.SubElement(case, "properties"), "property", name="diagnosis", value=result.cause)
         if result.outcome in (Outcome.FAIL, Outcome.NON_STRICT):
             ET.SubElement(case, "failure", type=result.outcome.value, message=clean(result.summary)).text = text
         elif result.outcome is Outcome.ERROR:

@@ -1,5 +1,7 @@
-"""A run's results and the views every writer shares: the pair matrix, the per-program grids of
-cases, the blame rule, and report.json."""
+"""A run's findings as one data model that every writer renders: the results with their
+observations, each server's behaviour profile, the diagnoses, the pair matrix, the per-program
+grids of cases, the blame rule, and report.json.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.cases import Case, select
-from conformance.classroom import signature
+from conformance.diagnose import Found, Profile
 from conformance.engine import Result, relative
 from conformance.manifest import Implementation
-from conformance.outcomes import Outcome, worst
+from conformance.outcomes import Outcome
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Blame:
 
 @dataclass
 class Report:
-    mode: str  # "matrix" or "grade"
+    mode: str  # "matrix", "grade", "check", "robustness"
     seed: int
     command: str
     started: str
@@ -36,6 +38,9 @@ class Report:
     patterns: list[str] | None = None
     target: str | None = None  # grade: the program being graded
     notes: list[str] = field(default_factory=list)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    diagnoses: list[Found] = field(default_factory=list)
+    student: str | None = None  # the student's name, when known (Gradescope's metadata)
 
     @property
     def cases(self) -> list[Case]:
@@ -64,6 +69,9 @@ class Report:
     def blame(self) -> list[Blame]:
         return blame(self.results)
 
+    def diagnoses_of(self, impl: str) -> list[Found]:
+        return [d for d in self.diagnoses if d.program == impl]
+
     def to_json(self) -> dict:
         return {
             "tool": "echo-lab conformance",
@@ -72,7 +80,11 @@ class Report:
             "command": self.command,
             "started": self.started,
             "seconds": round(self.seconds, 2),
+            "target": self.target,
+            "student": self.student,
             "outcomes": {o.value: n for o, n in self.counts().items()},
+            "diagnoses": [d.to_json() for d in self.diagnoses],
+            "profiles": {impl: p.to_json() for impl, p in self.profiles.items()},
             "notes": self.notes,
             "implementations": [impl_json(i) for i in self.implementations],
             "cases": [case_json(c) for c in self.cases],
@@ -105,10 +117,6 @@ def blame(results: list[Result]) -> list[Blame]:
             if len(outcomes) >= 2 and Outcome.PASS not in outcomes]
 
 
-def cell_outcome(results: list[Result]) -> Outcome:
-    return worst(r.outcome for r in results)
-
-
 def impl_json(impl: Implementation) -> dict:
     return {
         "id": impl.id,
@@ -134,7 +142,8 @@ def case_json(case: Case) -> dict:
 
 def result_json(r: Result) -> dict:
     return {"case": r.case.id, "subject": r.subject, "server": r.server, "client": r.client,
-            "outcome": r.outcome.value, "level": r.case.level, "summary": r.summary, "details": r.details,
-            "expected": r.expected, "seed": r.seed, "seconds": round(r.seconds, 3), "passes": r.passes,
-            "runs": r.runs, "figures": r.figures, "replay": r.replay, "logs": relative(r.logdir) if r.logdir else None,
-            "signature": signature(r.case.id, r.outcome.value, r.summary, r.details)}
+            "outcome": r.outcome.value, "level": r.case.level, "summary": r.summary,
+            "observation": r.observation.to_json() if r.observation else None, "cause": r.cause,
+            "details": r.details, "expected": r.expected, "seed": r.seed, "seconds": round(r.seconds, 3),
+            "passes": r.passes, "runs": r.runs, "verdicts": r.verdicts, "unstable": r.unstable,
+            "figures": r.figures, "replay": r.replay, "logs": relative(r.logdir) if r.logdir else None}

@@ -1,12 +1,16 @@
-"""The run as text: the pair matrix (clients as rows, servers as columns), a grid of every
-program's own cases, what did not pass and why, the blame rule's findings, and every
-unexpected failure in full."""
+"""The run as text. A matrix: the pair matrix (clients as rows, servers as columns), a grid of
+every program's own cases, what did not pass and why, the blame rule's findings, and every
+unexpected failure in full. A grade: the diagnosis first, then the cases with their points,
+then each failure's printout, then the score line."""
 
 from __future__ import annotations
 
+from conformance.diagnose import headline
 from conformance.engine import relative, render
 from conformance.outcomes import MARKS, Outcome
 from conformance.report.model import Report
+from conformance.report.scores import score_line, scored
+from conformance.weights import Weights
 
 PASS_MARK = "."
 LEGEND = (". passed   x expected failure (documented)   F FAIL   n NON-STRICT (a SHOULD)   "
@@ -64,6 +68,7 @@ def not_passed(report: Report) -> list[str]:
                  and (r.case.role != "pair" or r.expected is None or r.expected.startswith(impl.id + ":"))]
         for r in shown:
             why = r.expected.split(": ", 1)[1] if r.expected else r.summary
+            why += f" [{r.cause}]" if r.cause and not r.expected else ""
             where = f" with {r.server if r.client == impl.id else r.client}" if r.case.role == "pair" else ""
             out.append(f"  {r.outcome.value:<13} {impl.id}: {r.case.id}{where}: {why}")
     return ["Not passed (unsupported cases left out):"] + out if out else []
@@ -75,6 +80,12 @@ def text(report: Report, paths: dict[str, str] | None = None) -> str:
         if section:
             out += section + [""]
     out += [LEGEND, ""]
+    diagnosed = [d for d in report.diagnoses if d.cases and not all(
+        r.expected for r in report.results if r.cause == d.id and d.program in (r.server, r.client))]
+    if diagnosed:
+        out.append("Diagnoses (the most likely cause of each program's unexpected failures):")
+        out += [f"  {d.program}: {d.id}: {d.diagnosis.summary} ({len(d.cases)} cases)" for d in diagnosed]
+        out.append("")
     section = not_passed(report)
     if section:
         out += section + [""]
@@ -96,3 +107,33 @@ def text(report: Report, paths: dict[str, str] | None = None) -> str:
     for name, path in (paths or {}).items():
         out.append(f"{name}: {relative(path)}")
     return "\n".join(out)
+
+
+def grade_text(report: Report, weights: Weights, paths: dict[str, str]) -> str:
+    """What `grade` prints: the cause first, then every case, then the failures in full."""
+    target = next((i for i in report.implementations if i.id == report.target), None)
+    lines = [f"Echo Lab grade for {report.student or report.target}: seed {report.seed} "
+             f"(repeat with --seed {report.seed})", ""]
+    first = headline(report.diagnoses_of(report.target))
+    if first:
+        lines += first + [""]
+    rows = scored(report, weights)
+    for row in rows:
+        r = row.result
+        points = "-" if row.earned is None else f"{row.earned:g}/{row.grading.weight:g}"
+        rate = f"  passed {r.passes}/{r.runs}" + ("  UNSTABLE" if r.unstable else "") if r.runs > 1 else ""
+        star = " (*)" if r.cause else ""
+        lines.append(f"  {r.outcome.value:<13} {points:>7}  {row.name}{star}{rate}")
+        lines += [f"  {'':<13} {'':>7}    {figure}" for figure in r.figures]  # what a case measured
+    for row in rows:
+        if row.result.outcome not in (Outcome.PASS, Outcome.UNSUPPORTED, Outcome.SKIPPED):
+            lines += ["", render(row.result, details=row.grading.details)]
+    for b in report.blame():
+        lines += ["", f"{b.case} fails against all {b.partners} lab partners: the gap is in {b.impl}, not in them"]
+    unstable = [row.name for row in rows if row.result.unstable]
+    if unstable:
+        lines += ["", f"UNSTABLE: {len(unstable)} case(s) gave different verdicts in different runs: "
+                      + ", ".join(unstable)]
+    lines += ["", score_line(rows, target) + f"; {len(report.results)} results in {report.seconds:.1f} s"]
+    lines += [f"{name}: {relative(path)}" for name, path in paths.items()]
+    return "\n".join(lines)

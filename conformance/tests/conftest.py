@@ -1,12 +1,12 @@
-"""Shared fixtures: the in-test echo servers, a header naming what was discovered, and a
-last-resort sweep so that no program a test started outlives the session."""
+"""Shared fixtures: a header naming what was discovered, and a last-resort sweep so that no
+program a test started outlives the session."""
 
 from __future__ import annotations
 
 import pytest
 
+from conformance import process
 from conformance.manifest import default_root, scan
-from conformance.tests import support
 
 
 def pytest_report_header(config):
@@ -22,18 +22,4 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session", autouse=True)
 def no_process_left_behind():
     yield
-    support.kill_all()
-
-
-@pytest.fixture
-def echo_server():
-    server = support.EchoServer("127.0.0.1")
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def echo_server6():
-    server = support.EchoServer("::1")
-    yield server
-    server.close()
+    process.kill_all()

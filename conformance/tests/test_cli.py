@@ -82,7 +82,7 @@ def test_grade_a_correct_server(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     check_gradescope(data)
     assert all(t["status"] == "passed" for t in data["tests"])
-    assert "server/bye: UNSUPPORTED" in data["output"]  # not declared: listed, not graded
+    assert "not attempted: bye (1 case, 1 point)" in data["output"]  # not declared: named, not graded
     suites = ET.parse(tmp_path / "junit.xml").getroot()
     assert suites.tag == "testsuites" and suites.find("testsuite").get("failures") == "0"
     assert (tmp_path / "report.html").read_text().count("html/") >= len(data["tests"])
@@ -110,9 +110,43 @@ def test_grade_repeat_reports_the_pass_rate(tmp_path):
     assert "passed 2/2" in run.stdout
 
 
-def test_grade_rejects_a_template_without_port(tmp_path):
-    run = cli("grade", "--server", "./my_server --host {host}", "--out", str(tmp_path))
-    assert run.returncode == 2 and "missing placeholder {port}" in run.stderr
+def test_grade_rejects_a_bad_template_or_capability(tmp_path):
+    run = cli("grade", "--server", "./my_server --host {host} --port {prot}", "--out", str(tmp_path))
+    assert run.returncode == 2 and "unknown placeholder {prot}" in run.stderr
+    run = cli("grade", "--server", student_server(), "--capabilities", "teleport", "--out", str(tmp_path))
+    assert run.returncode == 2 and "unknown capability 'teleport'" in run.stderr
+
+
+def test_a_narrowed_grade_says_what_it_left_out(tmp_path):
+    """Without --capabilities a server is held to the whole contract; narrowed, the score line
+    names what was not attempted and what it was worth."""
+    whole, data = grade(tmp_path / "whole", "none", "--cases", "server/concurrent,server/bytes/single",
+                        "--partners", "none")
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    run = cli("grade", "--server", student_server(), "--cases", "server/concurrent,server/bytes/single",
+              "--partners", "none", "--out", str(tmp_path / "default"))
+    assert run.returncode == 0 and "held to: concurrent, half_close, graceful_stop (the whole contract" in run.stderr
+    assert "score 4 of 4 (100%)" in run.stdout
+    narrowed = cli("grade", "--server", student_server(), "--capabilities", "half_close", "--cases",
+                   "server/concurrent,server/bytes/single", "--partners", "none", "--out", str(tmp_path / "narrow"))
+    assert "score 1 of 1 (100%); not attempted: concurrent (2 cases, 3 points)" in narrowed.stdout, narrowed.stdout
+
+
+def test_what_a_student_may_not_see_stays_out_of_the_html(tmp_path):
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"cases": {"server/bytes/all-256": {"details": False}},
+                                   "hidden": ["server/bytes/nul"]}))
+    run, data = grade(tmp_path, "swap-case", "--cases", "server/bytes", "--partners", "none", "--weights",
+                      str(weights), "--student", "Ana Lee")
+    assert run.returncode == 1
+    report = (tmp_path / "report.html").read_text()
+    assert "Echo Lab: Ana Lee" in report and "score " in report and "server/bytes/nul" not in report
+    pages = {p.name: p.read_text() for p in (tmp_path / "html").glob("*.html")}
+    hidden_bytes = [name for name, text in pages.items() if "server/bytes/all-256" in text and "expected:" in text]
+    assert not hidden_bytes, "a details: false case shows its bytes"
+    assert not any("server/bytes/nul" in text for text in pages.values()), "a hidden case has a page"
+    shown = next(text for text in pages.values() if "server/bytes/single" in text)
+    assert "expected:" in shown and "first difference" in shown
 
 
 @pytest.mark.skipif(not {"cpp-echo-server", "cpp-echo-client", "cpp-bad-echo-client"} <= AVAILABLE,
@@ -127,6 +161,6 @@ def test_matrix_of_a_few_programs(tmp_path):
     assert cells["cpp-echo-client"]["cpp-echo-server"] == {"pair/line": "PASS", "pair/raw": "PASS"}
     assert cells["cpp-bad-echo-client"]["cpp-echo-server"] == {"pair/line": "PASS", "pair/raw": "UNSUPPORTED"}
     refused = [r for r in report["results"] if r["case"] == "client/errors/refused"]
-    assert {r["subject"]: r["outcome"] for r in refused} == {"cpp-echo-client": "PASS",
-                                                            "cpp-bad-echo-client": "EXPECTED-FAIL"}
+    assert {r["subject"]: r["outcome"] for r in refused} == {
+        "cpp-echo-client": "PASS", "cpp-bad-echo-client": "EXPECTED-FAIL"}
     ET.parse(tmp_path / "junit.xml")

@@ -1,12 +1,17 @@
 r"""Every exercise check in the lab guides gives what its guide says.
 
-A guide marks an exercise's check with an HTML comment, which GitHub does not render:
+A guide marks an exercise's check with a tag on the line before an `sh` code block, which is
+the command, shown to the student as the command to type:
 
-    <!-- check: python3 -m conformance grade --server '...' --cases server/reset -->
-
-and may follow it at once with what that command must give:
-
+    <!-- check -->
+    ```sh
+    python3 -m conformance grade --server '...' --cases server/reset
+    ```
     <!-- expect: exit 1; contains "FAIL              0/2  server/reset/mid-stream" -->
+
+The expect tag on the line after the block (HTML comments: GitHub does not render them) says
+what that command must give. A check whose command the student need not see may instead carry
+it in the tag, `<!-- check: COMMAND -->`, with its expect tag on the next line.
 
 Clauses are separated by `;` or new lines, values are quoted as in a shell:
 
@@ -50,11 +55,13 @@ from pathlib import Path
 
 import pytest
 
+from conformance.process import kill_group
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = sorted((ROOT / "lab-guides").glob("*.md"))
 DEFAULT_TIMEOUT = 120.0
 
-CHECK = re.compile(r"^<!--\s*check:\s*(?P<command>.+?)\s*-->\s*$")
+CHECK = re.compile(r"^<!--\s*check(?::\s*(?P<command>.+?))?\s*-->\s*$")
 EXPECT_START = re.compile(r"^<!--\s*expect:(?P<rest>.*)$")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
@@ -142,9 +149,17 @@ def read_checks(guide: Path) -> list[Check]:
         tag = CHECK.match(text)
         if number in inside or not tag:
             continue
-        check = Check(guide, number + 1, tag["command"])
+        check = Check(guide, number + 1, tag["command"] or "")
         where = check.where
         after = number + 1
+        if tag["command"] is None:  # the visible form: the next block is the command
+            block = next((b for b in blocks if b[0] == number + 2), None)
+            if block is None or block[2] != "sh":
+                raise TagError(f"{where}: <!-- check --> must be followed at once by an ```sh block, the command")
+            start, end, _ = block
+            # lines ending in a backslash continue; other lines are commands of their own
+            check.command = "\n".join(lines[start:end]).replace("\\\n", " ")
+            after = end + 1
         expect = EXPECT_START.match(lines[after]) if after < len(lines) else None
         if expect:
             body, end = [expect["rest"]], after
@@ -315,7 +330,7 @@ def run_shell(command: str, timeout: float) -> tuple[int | None, str]:
         except subprocess.TimeoutExpired:
             pass
     finally:
-        signal_group(process.pid, signal.SIGKILL)
+        kill_group(process)  # only while the group's id is still ours (see conformance/process.py)
     if status is None:
         out, _ = process.communicate()
     return status, out.decode(errors="replace")
@@ -403,6 +418,25 @@ one
     assert first.setup == ["printf 'x; y\\n' > /tmp/x"]
     assert (first.needs, first.timeout) == (["julia"], 5.0)
     assert (second.command, second.exit, second.output, second.output_line) == ("echo one", 0, ["one"], 18)
+
+
+def test_a_visible_check_is_the_sh_block_after_its_tag(tmp_path):
+    guide = guide_with(tmp_path, """# A
+
+<!-- check -->
+```sh
+python3 -m conformance check echo-server \\
+    my-server
+```
+<!-- expect: exit 1; contains "Write this first" -->
+""")
+    (check,) = read_checks(guide)
+    assert check.command == "python3 -m conformance check echo-server      my-server"
+    assert (check.exit, check.contains) == (1, ["Write this first"])
+    (tmp_path / "b").mkdir()
+    broken = guide_with(tmp_path / "b", "# B\n\n<!-- check -->\nthe command is missing\n")
+    with pytest.raises(TagError, match="must be followed at once by an ```sh block"):
+        read_checks(broken)
 
 
 @pytest.mark.parametrize("tag, message", [

@@ -13,9 +13,10 @@ from conformance.cases import CASES, MUST, SHOULD, select
 from conformance.engine import Result
 from conformance.explain import compare, window
 from conformance.manifest import ManifestError, discover, scan
+from conformance.observation import Observation
 from conformance.outcomes import Outcome
 from conformance.report import Report, junit
-from conformance.repeat import merge
+from conformance.commands.repeat import merge
 from conformance.report.model import blame
 from conformance.weights import WeightsError, load_weights
 
@@ -68,7 +69,7 @@ def test_every_case_names_its_rule():
     for case in CASES.values():
         assert case.level in (MUST, SHOULD) and case.weight > 0
         assert case.rule.sentence and case.rule.source and case.summary, case.id
-        assert case.role in ("server", "client", "pair", "fault") and case.id.count("/") >= 1
+        assert case.role in ("server", "client", "pair", "robust") and case.id.count("/") >= 1
 
 
 def test_the_issue_s_cases_exist():
@@ -80,13 +81,15 @@ def test_the_issue_s_cases_exist():
                     "server/dual-stack/ipv4", "server/dual-stack/ipv6", "client/transcript/100-lines",
                     "client/transcript/one-byte-segments", "client/bye/plain", "client/end-of-input",
                     "client/errors/refused", "client/errors/server-vanishes", "client/raw/8mib",
-                    "pair/line", "pair/raw"]:
+                    "pair/line", "pair/raw", "server/echo/before-fin", "server/echo/no-newline",
+                    "server/stream/tail-at-volume", "server/short-writes", "client/short-writes",
+                    "client/errors/bad-arguments"]:
         assert case_id in CASES
 
 
 def test_select_by_glob_and_prefix():
-    assert [c.id for c in select(["server/bytes"])] == [c.id for c in CASES.values()
-                                                         if c.id.startswith("server/bytes/")]
+    under = [c.id for c in CASES.values() if c.id.startswith("server/bytes/")]
+    assert [c.id for c in select(["server/bytes"])] == under
     assert {c.id for c in select(["*/bye*"])} == {"client/bye/plain", "client/bye/cr", "server/bye"}
     assert {c.role for c in select(None, "pair")} == {"pair"}
 
@@ -116,7 +119,7 @@ def test_expected_failures_are_read(tmp_path):
 
 
 @pytest.mark.parametrize("override, message", [
-    ({"expected_failures": {"server/x": "r"}}, "only bad variants list expected failures"),
+    ({"expected_failures": {"server/x": "r"}}, "only bad and naive variants list expected failures"),
     ({"variant": "bad", "flaws": ["f"], "expected_failures": {"client/x": "r"}},
      "'client/x' is not a case-id glob starting with 'server/' or 'pair/'"),
     ({"variant": "bad", "flaws": ["f"], "expected_failures": {"server/x": ""}}, "the reason must be a non-empty"),
@@ -134,7 +137,7 @@ def test_repository_expected_failures_name_real_cases():
     for impl in scan().implementations:
         for pattern, reason in impl.expected_failures:
             assert select([pattern]), f"{impl.id}: {pattern!r} matches no case"
-            assert (impl.variant == "bad" or pattern.startswith("fault/")) and reason
+            assert (impl.deliberate or pattern.startswith("robust/")) and reason
 
 
 # --- blame and repeats -----------------------------------------------------------------------
@@ -161,6 +164,9 @@ def test_repeats_fold_into_a_pass_rate():
     runs[1][0].seed = 8
     (merged,) = merge(runs)
     assert (merged.outcome, merged.passes, merged.runs, merged.seed) == (Outcome.FAIL, 2, 3, 8)
+    assert merged.unstable and merged.verdicts == ["PASS", "FAIL", "PASS"]
+    (steady,) = merge([[pair_result("c", "s", Outcome.PASS)] for _ in range(3)])
+    assert not steady.unstable
 
 
 # --- weights ---------------------------------------------------------------------------------
@@ -199,7 +205,7 @@ def test_the_example_weights_file_loads():
 
 def test_junit_stays_valid_xml_whatever_the_bytes():
     result = Result(CASES["server/bytes/nul"], Outcome.FAIL, "demo-server", None, "NUL \x00 and \x1b[31m",
-                    ["stderr: \x00\x07\ufffe"])
+                    Observation("NUL \x00 and \x1b[31m", notes=("stderr: \x00\x07\ufffe",)))
     report = Report("grade", 1, "cmd", "now", 0.1, [], [result], target="demo-server")
     text = ET.tostring(junit.tree(report).getroot(), encoding="unicode")
     failure = ET.fromstring(text).find(".//failure")

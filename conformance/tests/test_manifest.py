@@ -12,7 +12,6 @@ from conformance.explain import first_difference, mismatch
 from conformance.manifest import ManifestError, default_root, discover, load_manifest, scan
 
 
-
 def server(**overrides) -> dict:
     impl = {
         "id": "demo-echo-server",
@@ -154,7 +153,8 @@ def test_options_expand_to_words_or_disappear(tmp_path):
 
 def test_value_with_spaces_stays_one_word(tmp_path):
     root = tmp_path / "my lab"
-    write_manifest(root, "reference/demo", [client(run='{dir}/client {options} --name "two words" {host} {port}', capabilities=[])])
+    write_manifest(root, "reference/demo",
+                   [client(run='{dir}/client {options} --name "two words" {host} {port}', capabilities=[])])
     (impl,) = discover(root)
     assert impl.command("my host", 1) == [
         str(root.resolve() / "reference/demo/client"), "--name", "two words", "my host", "1"]
@@ -207,8 +207,9 @@ def test_build_command_is_filled_and_quoted(tmp_path):
     ({"id": "other-echo-server"}, ".id: 'other-echo-server' must start with the language: 'demo-'"),
     ({"summary": ""}, ".summary: must be a non-empty one-line string"),
     ({"capabilities": "concurrent"}, ".capabilities: must be a list of non-empty strings"),
-    ({"flaws": ["a flaw"]}, ".flaws: only bad variants list flaws"),
+    ({"flaws": ["a flaw"]}, ".flaws: only bad and naive variants list flaws"),
     ({"variant": "bad"}, ".flaws: a bad variant must list its deliberate flaws"),
+    ({"variant": "naive"}, ".flaws: a naive variant must list its deliberate flaws"),
     ({"capabilites": []}, ".capabilites: unknown field"),
 ])
 def test_malformed_implementation(tmp_path, override, expected):

@@ -13,7 +13,7 @@ import pytest
 from conformance.adhoc import from_command
 from conformance.engine import Engine, render
 from conformance.outcomes import Outcome
-from conformance.wire import Timeouts
+from conformance.net.wire import Timeouts
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 SEED = 20240601

@@ -9,7 +9,7 @@
 //
 // Only the socket is used without blocking. Stdin and stdout stay blocking: they are shared with
 // the shell, and O_NONBLOCK would change them for it too. A read after poll() reported input does
-// not block; a write to stdout may, and that is fine (see run_raw).
+// not block; a write to stdout may, and that is fine (see echo_raw).
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -64,7 +64,8 @@ void send_some(int fd, std::string& outgoing) {
 }
 // guide:send-some end
 
-void run_lines(int fd, const ClientIo& io) {
+// Line mode: echo_client's lockstep, with the waiting done by one poll().
+void echo_lines(int fd, const ClientIo& io) {
   LineSplitter input;
   bool input_ended = false;
   std::string outgoing;     // the part of the current line not yet sent
@@ -89,12 +90,7 @@ void run_lines(int fd, const ClientIo& io) {
     const Ready ready = wait_until_ready(io, /*want_input=*/awaited == 0, fd, !outgoing.empty());
     if (ready.echo) {
       const std::size_t n = read_some(fd, chunk);
-      if (n == 0) {
-        if (awaited == 0) throw ConnectionLost("connection closed by the server");
-        throw ConnectionLost("connection closed by the server after " +
-                             std::to_string(echo.size()) + " of " + std::to_string(awaited) +
-                             " bytes of the echo");
-      }
+      if (n == 0) throw closed_by_server(echo.size(), awaited);
       echo.append(reinterpret_cast<const char*>(chunk.data()), n);
       if (awaited > 0 && echo.size() >= awaited) {
         write_all(io.out, echoed(std::string_view(echo).substr(0, awaited)));
@@ -115,7 +111,8 @@ void run_lines(int fd, const ClientIo& io) {
   }
 }
 
-void run_raw(int fd, const ClientIo& io) {
+// Raw mode: copies the input out and the echo in at the same time, half-closing at the end.
+void echo_raw(int fd, const ClientIo& io) {
   std::string outgoing;  // read from stdin, not yet sent
   bool input_ended = false;
   bool half_closed = false;
@@ -133,7 +130,7 @@ void run_raw(int fd, const ClientIo& io) {
       const std::size_t n = read_some(fd, chunk);
       if (n == 0) {
         if (half_closed) return;  // the server's FIN after ours: every byte is back
-        throw ConnectionLost("connection closed by the server before the end of the input");
+        throw closed_before_end_of_input();
       }
       // This write may block, and that is fine: until stdout drains there is nowhere to put more
       // echo anyway. Meanwhile the unread echo fills the socket buffers and TCP slows the server.
@@ -152,8 +149,8 @@ void run_raw(int fd, const ClientIo& io) {
 }  // namespace
 
 void run_async_client(Socket& connection, const ClientIo& io, const ClientOptions& options) {
-  if (options.raw) return run_raw(connection.fd(), io);
-  run_lines(connection.fd(), io);
+  if (options.raw) return echo_raw(connection.fd(), io);
+  echo_lines(connection.fd(), io);
 }
 
 }  // namespace echolab

@@ -6,14 +6,17 @@
 //
 // What the thread buys: the reader is always in read(), so a server that closes or resets is
 // noticed at once, even while the writer waits for input. What it costs: a thread blocked in
-// read() cannot be woken, so each side needs a way to stop the other (the Stopper below).
+// read() cannot be woken, so each side needs a way to stop the other (Ending, below).
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -21,16 +24,39 @@
 
 #include "clients/clients.hpp"
 #include "echolab/lines.hpp"
-#include "echolab/stop.hpp"
 
 namespace echolab {
 
 namespace {
 
-// One read of the input, or nullopt if the session was stopped first. The writer waits in poll()
+// The end of the session, as both threads see it. end() shuts the socket down, so a read() or
+// send() blocked on it returns at once, and makes fd() readable, so a poll() that waits beside it
+// wakes up: whichever thread ends the session, the other stops wherever it waits. Either thread
+// may call end(), more than once.
+class Ending {
+ public:
+  explicit Ending(int connection) : connection_(connection), event_(::eventfd(0, EFD_CLOEXEC)) {
+    if (!event_.valid()) throw Error("eventfd", "cannot create a stop event", errno);
+  }
+  void end() noexcept {
+    if (ended_.exchange(true)) return;
+    ::shutdown(connection_, SHUT_RDWR);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(event_.fd(), &one, sizeof one);
+  }
+  bool ended() const noexcept { return ended_.load(); }
+  int fd() const noexcept { return event_.fd(); }
+
+ private:
+  const int connection_;
+  Socket event_;
+  std::atomic<bool> ended_{false};
+};
+
+// One read of the input, or nullopt if the session ended first. The writer waits in poll()
 // rather than read(), so that the reader can wake it when the server goes away.
-std::optional<std::size_t> read_input(int in, const Stopper& stop, std::span<std::byte> buffer) {
-  pollfd fds[] = {{in, POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+std::optional<std::size_t> read_input(int in, const Ending& ending, std::span<std::byte> buffer) {
+  pollfd fds[] = {{in, POLLIN, 0}, {ending.fd(), POLLIN, 0}};
   while (::poll(fds, 2, -1) < 0) {
     if (errno != EINTR) throw Error("poll", "cannot wait for input", errno);
   }
@@ -83,9 +109,8 @@ struct Session {
 
   const int fd;
   const ClientIo& io;
-  Stopper stop{std::chrono::milliseconds(0)};  // request(): the socket is shut down at once
-                                               // and stop.fd() readable
-  Lockstep lockstep;                           // line mode
+  Ending ending{fd};
+  Lockstep lockstep;                // line mode
   std::atomic<bool> half_closed{};  // raw mode: we sent our FIN, so the server's FIN is the end
 };
 
@@ -98,8 +123,8 @@ void send_lines(Session& s) {
     prompt(s.io);
     std::optional<std::string> line;
     while (!(line = input.next_line()) && !ended) {
-      const auto n = read_input(s.io.in, s.stop, chunk);
-      if (!n) return;  // the reader stopped the session
+      const auto n = read_input(s.io.in, s.ending, chunk);
+      if (!n) return;  // the reader ended the session
       if (*n == 0) {
         ended = true;
       } else {
@@ -122,11 +147,8 @@ void print_echoes(Session& s) {
   for (;;) {
     const std::size_t n = read_some(s.fd, chunk);
     if (n == 0) {
-      if (s.stop.requested()) return;  // the writer ended the session and shut the socket down
-      const std::size_t awaited = s.lockstep.awaited();
-      if (awaited == 0) throw ConnectionLost("connection closed by the server");
-      throw ConnectionLost("connection closed by the server after " + std::to_string(echo.size()) +
-                           " of " + std::to_string(awaited) + " bytes of the echo");
+      if (s.ending.ended()) return;  // the writer ended the session and shut the socket down
+      throw closed_by_server(echo.size(), s.lockstep.awaited());
     }
     echo.append(reinterpret_cast<const char*>(chunk.data()), n);
     const std::size_t awaited = s.lockstep.awaited();
@@ -141,7 +163,7 @@ void print_echoes(Session& s) {
 // Writer, raw mode: copies the input, then half-closes; the reader waits for the server's FIN.
 void send_raw(Session& s) {
   std::array<std::byte, 65536> chunk;
-  while (const auto n = read_input(s.io.in, s.stop, chunk)) {
+  while (const auto n = read_input(s.io.in, s.ending, chunk)) {
     if (*n == 0) {
       s.half_closed = true;  // before the FIN: the server's FIN may follow at once
       ::shutdown(s.fd, SHUT_WR);
@@ -156,18 +178,16 @@ void copy_echo(Session& s) {
   std::array<std::byte, 65536> chunk;
   while (const std::size_t n = read_some(s.fd, chunk))
     write_all(s.io.out, std::span(chunk).first(n));
-  if (!s.half_closed)
-    throw ConnectionLost("connection closed by the server before the end of the input");
+  if (!s.half_closed) throw closed_before_end_of_input();
 }
 
 }  // namespace
 
 void run_threaded_client(Socket& connection, const ClientIo& io, const ClientOptions& options) {
   Session s(connection.fd(), io);
-  const auto tracked = s.stop.track(s.fd);
 
   // An exception cannot cross threads by itself: the reader keeps it for the caller. Its failure
-  // stops the session, which wakes the writer wherever it waits (poll, send or the lockstep).
+  // ends the session, which wakes the writer wherever it waits (poll, send or the lockstep).
   std::exception_ptr reader_error;
   std::jthread reader([&] {
     try {
@@ -177,9 +197,9 @@ void run_threaded_client(Socket& connection, const ClientIo& io, const ClientOpt
         print_echoes(s);
       }
     } catch (...) {
-      if (!s.stop.requested()) reader_error = std::current_exception();  // else: we ended it
+      if (!s.ending.ended()) reader_error = std::current_exception();  // else: we ended it
     }
-    s.stop.request();
+    s.ending.end();
     s.lockstep.reader_gone();
   });
 
@@ -194,8 +214,8 @@ void run_threaded_client(Socket& connection, const ClientIo& io, const ClientOpt
     writer_error = std::current_exception();
   }
   // After a half-close the reader ends at the server's FIN. Otherwise the session ends now:
-  // the stop shuts the socket down, so the reader's read() returns and the thread can be joined.
-  if (!s.half_closed) s.stop.request();
+  // ending it shuts the socket down, so the reader's read() returns and the thread can be joined.
+  if (!s.half_closed) s.ending.end();
   reader.join();
 
   // The reader's error comes first: it is the cause, the writer's (a send that failed after the

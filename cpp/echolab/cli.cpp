@@ -17,28 +17,7 @@ std::string parse_host(const std::string& text) {
 }
 
 double parse_seconds(const std::string& text, const std::string& flag, bool zero_allowed) {
-  double value = 0;
-  const bool plain =
-      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 || text[0] == '.');
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (!plain || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
-      value < 0 || (value == 0 && !zero_allowed))
-    throw UsageError(
-        flag + " must be a " +
-        (zero_allowed ? "number of seconds, 0 or more" : "positive number of seconds") + ", not '" +
-        text + "'");
-  return value;
-}
-
-std::size_t parse_count(const std::string& text, const std::string& flag,
-                        std::size_t largest = SIZE_MAX) {
-  std::size_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > largest)
-    throw UsageError(flag + " must be a whole number above 0" +
-                     (largest == SIZE_MAX ? "" : " and at most " + std::to_string(largest)) +
-                     ", not '" + text + "'");
-  return value;
+  return parse_number(text, flag, zero_allowed, " of seconds");
 }
 
 bool is_help(std::string_view arg) {
@@ -77,11 +56,35 @@ std::uint16_t parse_port(const std::string& text, bool zero_allowed) {
   return static_cast<std::uint16_t>(value);
 }
 
+double parse_number(const std::string& text, const std::string& flag, bool zero_allowed,
+                    const std::string& unit) {
+  double value = 0;
+  const bool plain =
+      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 || text[0] == '.');
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (!plain || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value < 0 || (value == 0 && !zero_allowed))
+    throw UsageError(flag + " must be a " +
+                     (zero_allowed ? "number" + unit + ", 0 or more" : "positive number" + unit) +
+                     ", not '" + text + "'");
+  return value;
+}
+
+std::size_t parse_count(const std::string& text, const std::string& flag, std::size_t largest) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > largest)
+    throw UsageError(flag + " must be a whole number above 0" +
+                     (largest == SIZE_MAX ? "" : " and at most " + std::to_string(largest)) +
+                     ", not '" + text + "'");
+  return value;
+}
+
 ServerOptions parse_server_args(std::span<char* const> args, ServerKind kind) {
   ServerOptions options;
   const bool iterative = kind >= ServerKind::iterative;
-  const bool threaded = kind >= ServerKind::threaded;
-  const bool event_loop = kind == ServerKind::event_loop;
+  const bool multi = kind >= ServerKind::multi;
+  const bool async = kind == ServerKind::async;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (is_help(args[i])) throw HelpRequested{};
     if (auto v = flag_value(args, i, "--host")) {
@@ -92,9 +95,9 @@ ServerOptions parse_server_args(std::span<char* const> args, ServerKind kind) {
       options.drain_timeout_seconds = parse_seconds(*d, "--drain-timeout", true);
     } else if (auto t = iterative ? flag_value(args, i, "--idle-timeout") : std::nullopt) {
       options.idle_timeout_seconds = parse_seconds(*t, "--idle-timeout", false);
-    } else if (auto m = threaded ? flag_value(args, i, "--max-connections") : std::nullopt) {
+    } else if (auto m = multi ? flag_value(args, i, "--max-connections") : std::nullopt) {
       options.max_connections = parse_count(*m, "--max-connections");
-    } else if (auto n = event_loop ? flag_value(args, i, "--threads") : std::nullopt) {
+    } else if (auto n = async ? flag_value(args, i, "--threads") : std::nullopt) {
       options.threads = parse_count(*n, "--threads", 1024);
     } else {
       throw UsageError("unexpected argument '" + std::string(args[i]) + "'");
@@ -127,8 +130,8 @@ ClientOptions parse_client_args(std::span<char* const> args, bool raw_allowed) {
 std::string server_usage(const std::string& program, ServerKind kind) {
   std::string text = "usage: " + program + " [--host HOST] [--port PORT]";
   if (kind >= ServerKind::iterative) text += " [--drain-timeout SECONDS] [--idle-timeout SECONDS]";
-  if (kind >= ServerKind::threaded) text += " [--max-connections N]";
-  if (kind == ServerKind::event_loop) text += " [--threads N]";
+  if (kind >= ServerKind::multi) text += " [--max-connections N]";
+  if (kind == ServerKind::async) text += " [--threads N]";
   text +=
       "\n"
       "  Echoes every byte each client sends (RFC 862).\n"
@@ -142,9 +145,9 @@ std::string server_usage(const std::string& program, ServerKind kind) {
         "                           once (default 10)\n"
         "  --idle-timeout SECONDS   close a connection that makes no progress (nothing read or\n"
         "                           written) for this long\n";
-  if (kind >= ServerKind::threaded)
+  if (kind >= ServerKind::multi)
     text += "  --max-connections N      serve at most N clients at once; close the rest at once\n";
-  if (kind == ServerKind::event_loop)
+  if (kind == ServerKind::async)
     text +=
         "  --threads N              run N event loops, one per thread, each with its own\n"
         "                           listening socket (SO_REUSEPORT) (default 1)\n";

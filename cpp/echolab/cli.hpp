@@ -20,8 +20,8 @@ struct ServerOptions {
   // How long a stop waits for the sessions in progress before it cuts them (0: cut at once).
   double drain_timeout_seconds = 10;
   std::optional<double> idle_timeout_seconds;
-  std::optional<std::size_t> max_connections;  // threaded and event-loop servers
-  std::size_t threads = 1;  // event loops, each on its own thread and listening socket
+  std::optional<std::size_t> max_connections;  // the multi and async servers
+  std::size_t threads = 1;  // the async server's event loops, each with its own listening socket
 };
 
 struct ClientOptions {
@@ -30,12 +30,13 @@ struct ClientOptions {
   bool raw = false;
 };
 
-// Which flags a server takes beyond --host and --port; each kind takes those of the one before.
-//   basic: none (the deliberately bad server)
-//   iterative: --drain-timeout, --idle-timeout
-//   threaded: --max-connections
-//   event_loop: --threads
-enum class ServerKind { basic, iterative, threaded, event_loop };
+// Which server variant a command line is for, named as in the manifests (cpp/echo-lab.json).
+// Each takes the flags of the one before and adds its own beyond --host and --port:
+//   bad: none (bad_echo_server)
+//   iterative: --drain-timeout, --idle-timeout (echo_server)
+//   multi: --max-connections (multi_echo_server)
+//   async: --threads (async_echo_server)
+enum class ServerKind { bad, iterative, multi, async };
 
 // Bad arguments: the message says which; the program prints it with the usage text and exits 2.
 class UsageError : public std::runtime_error {
@@ -63,5 +64,15 @@ std::chrono::milliseconds to_milliseconds(double seconds);
 
 // A port as the user typed it: decimal digits only, 0..65535 (a client needs 1..65535).
 std::uint16_t parse_port(const std::string& text, bool zero_allowed);
+
+// A number as the user typed it for `flag`: digits with an optional fraction ("2", "0.5", ".5"),
+// finite, not negative, and above 0 unless zero is allowed. `unit` words the message:
+// "--idle-timeout must be a positive number of seconds, not 'x'" for unit " of seconds".
+double parse_number(const std::string& text, const std::string& flag, bool zero_allowed,
+                    const std::string& unit);
+
+// A whole number above 0 and at most `largest` for `flag`.
+std::size_t parse_count(const std::string& text, const std::string& flag,
+                        std::size_t largest = SIZE_MAX);
 
 }  // namespace echolab

@@ -1,4 +1,4 @@
-// One connection of the event-loop server as a state machine, with no socket in it: the event
+// One connection of async_echo_server as a state machine, with no socket in it: the event
 // loop does the system calls and tells the machine what happened (bytes read, end of input, an
 // error, bytes the socket took, a socket that would block); the machine answers with a Step:
 // what to send now, whether to shut down the write side and close, and what to wait for next.

@@ -69,8 +69,4 @@ std::string echoed(std::string_view echo) {
   return text;
 }
 
-void prompt(const ClientIo& io) {
-  if (io.interactive) write_all(io.out, std::string_view("Enter line:"));
-}
-
 }  // namespace echolab

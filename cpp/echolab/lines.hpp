@@ -7,8 +7,6 @@
 #include <string>
 #include <string_view>
 
-#include "echolab/program.hpp"
-
 namespace echolab {
 
 // Collects bytes as they arrive and hands back whole lines, without their '\n'.
@@ -47,8 +45,5 @@ std::string framed(std::string_view line);
 
 // The transcript line for an echo: "Echoed: 'E'\n", E being the echo without its final '\n'.
 std::string echoed(std::string_view echo);
-
-// Writes "Enter line:" when the input is a terminal, and nothing when it is a pipe or file.
-void prompt(const ClientIo& io);
 
 }  // namespace echolab

@@ -4,43 +4,30 @@
 
 #include <cstdio>
 #include <span>
+#include <string>
+
+#include "echolab/diagnostics.hpp"
 
 namespace echolab {
 
 namespace {
 
-std::string& current_name() {
-  static std::string name = "echolab";
-  return name;
-}
-
 template <typename Options, typename Parse>
 std::variant<Options, int> parse_or_explain(int argc, char** argv, Parse parse,
                                             const std::string& usage) {
-  current_name() = program_name(argv[0]);
+  set_program_name(argv[0]);
   try {
     return parse(std::span<char* const>(argv + 1, static_cast<std::size_t>(argc - 1)));
   } catch (const HelpRequested&) {
     std::fputs(usage.c_str(), stdout);
     return 0;
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s: %s\n%s", current_name().c_str(), e.what(), usage.c_str());
+    std::fprintf(stderr, "%s: %s\n%s", program_name(argv[0]).c_str(), e.what(), usage.c_str());
     return 2;
   }
 }
 
 }  // namespace
-
-std::string program_name(const char* argv0) {
-  const std::string_view path = argv0 != nullptr ? argv0 : "echolab";
-  const auto slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-void report(std::string_view message) {
-  std::fprintf(stderr, "%s: %.*s\n", current_name().c_str(), static_cast<int>(message.size()),
-               message.data());
-}
 
 std::variant<ServerOptions, int> server_command_line(int argc, char** argv, ServerKind kind) {
   return parse_or_explain<ServerOptions>(
@@ -62,7 +49,7 @@ int server_main(int argc, char** argv, ServerKind kind, const ServeFunction& ser
   try {
     ignore_sigpipe();
     Stopper stopper(to_milliseconds(options.drain_timeout_seconds));
-    const SignalWatcher watcher(stopper);  // before any thread starts, so all inherit the mask
+    stop_on_signals();
     Socket listener = listen_tcp(options.host, options.port);
     const auto refusing = stopper.track_listener(listener.fd());  // a stop refuses new clients
     std::printf("listening on %s\n", local_address(listener.fd()).c_str());

@@ -4,18 +4,18 @@
 #pragma once
 
 #include <functional>
-#include <string>
-#include <string_view>
 #include <variant>
 
 #include "echolab/cli.hpp"
+#include "echolab/client_io.hpp"
 #include "echolab/socket.hpp"
 #include "echolab/stop.hpp"
 
 namespace echolab {
 
 // The parsed options, or the exit code when there is nothing to run: 0 after --help (usage on
-// stdout), 2 after bad arguments (the reason and the usage on stderr).
+// stdout), 2 after bad arguments (the reason and the usage on stderr). Names the program for
+// report().
 std::variant<ServerOptions, int> server_command_line(int argc, char** argv, ServerKind kind);
 std::variant<ClientOptions, int> client_command_line(int argc, char** argv, bool raw_allowed);
 
@@ -23,26 +23,13 @@ using ServeFunction =
     std::function<void(Socket& listener, Stopper& stopper, const ServerOptions& options)>;
 
 // Listens per the options, prints "listening on ADDRESS", runs serve() until it returns after a
-// stop request, and exits 0.
+// stop request, and exits 0. SIGINT and SIGTERM are the stop requests (stop_on_signals()).
 int server_main(int argc, char** argv, ServerKind kind, const ServeFunction& serve);
-
-// Where a client reads its input and writes its transcript.
-struct ClientIo {
-  int in = 0;
-  int out = 1;
-  bool interactive = false;  // stdin is a terminal: show the "Enter line:" prompt
-};
 
 using RunFunction =
     std::function<void(Socket& connection, const ClientIo& io, const ClientOptions& options)>;
 
 // Connects per the command line and runs run(); a lost connection is one line on stderr, exit 1.
 int client_main(int argc, char** argv, bool raw_allowed, const RunFunction& run);
-
-// The program's name as invoked, without its directory.
-std::string program_name(const char* argv0);
-
-// "NAME: message" on stderr, for diagnostics (stdout belongs to the contract).
-void report(std::string_view message);
 
 }  // namespace echolab

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <string>
 
-#include "echolab/program.hpp"
+#include "echolab/diagnostics.hpp"
 
 namespace echolab {
 
@@ -36,7 +36,8 @@ SessionEnd echo_session(const Socket& connection) {
 
 namespace {
 
-// A blocking recv() or send() that moves no byte for this long fails with EAGAIN. A send that
+// Hardening (--idle-timeout): a blocking recv() or send() that moves no byte for this long fails
+// with EAGAIN. A send that
 // moves some bytes returns their count, and write_all goes on: only a stall ends the session.
 void set_idle_timeout(int fd, double seconds) {
   const auto ms = to_milliseconds(seconds).count();
@@ -64,7 +65,7 @@ void serve_connection(Socket connection, Stopper& stopper, const ServerOptions& 
     return;
   }
   try {
-    if (options.idle_timeout_seconds)
+    if (options.idle_timeout_seconds)  // hardening: a stalled client cannot hold its session
       set_idle_timeout(connection.fd(), *options.idle_timeout_seconds);
     const SessionEnd end = echo_session(connection);
     report(peer + (end.reset ? " reset the connection after " : " closed after ") +

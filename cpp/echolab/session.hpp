@@ -1,5 +1,5 @@
-// The RFC 862 echo of one connection, written once: the iterative and the thread-per-connection
-// servers differ only in how they drive it.
+// The RFC 862 echo of one connection, written once: echo_server and multi_echo_server differ only
+// in how they drive it (one after the other, or a thread each).
 #pragma once
 
 #include <cstdint>
@@ -21,8 +21,9 @@ struct SessionEnd {
 SessionEnd echo_session(const Socket& connection);
 
 // One whole connection as a server handles it: tracked by the stopper (so the end of a stop's
-// drain shuts it down), echoed, reported on stderr, closed. With --idle-timeout, a connection
-// on which no byte moves either way for that long is closed. A failure ends this session only.
+// drain shuts it down), echoed, reported on stderr, closed. A failure ends this session only.
+// Hardening: with --idle-timeout, a connection on which no byte moves either way for that long
+// is closed.
 void serve_connection(Socket connection, Stopper& stopper, const ServerOptions& options);
 
 }  // namespace echolab

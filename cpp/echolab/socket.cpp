@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,11 +75,6 @@ int finish_interrupted_connect(int fd) {
   return error;
 }
 
-void set_option(int fd, int level, int name, int value, const std::string& context) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-    throw Error("setsockopt", context, errno);
-}
-
 }  // namespace
 
 Error::Error(std::string call, std::string context, std::error_code code)
@@ -136,6 +132,21 @@ std::string local_address(int fd) {
   return format_address(reinterpret_cast<sockaddr*>(&address), length);
 }
 
+HostPort local_host_port(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw Error("getsockname", "cannot read the local address", errno);
+  char host[NI_MAXHOST];
+  char service[NI_MAXSERV];
+  const int rc = ::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof host,
+                               service, sizeof service, NI_NUMERICHOST | NI_NUMERICSERV);
+  if (rc != 0)
+    throw Error("getnameinfo", "cannot read the local address",
+                std::error_code(rc, resolver_category()));
+  return {host, static_cast<std::uint16_t>(std::stoi(service))};
+}
+
 std::string peer_address(int fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof address;
@@ -144,7 +155,7 @@ std::string peer_address(int fd) {
   return format_address(reinterpret_cast<sockaddr*>(&address), length);
 }
 
-Socket listen_tcp(const std::string& host, std::uint16_t port, int backlog) {
+Socket listen_tcp(const std::string& host, std::uint16_t port, const ListenOptions& options) {
   const std::string wanted = "cannot listen on " + format_host_port(host, port);
   const AddrinfoList list = resolve(host, port, AI_PASSIVE, wanted);
 
@@ -164,12 +175,13 @@ Socket listen_tcp(const std::string& host, std::uint16_t port, int backlog) {
       continue;
     }
     set_option(socket.fd(), SOL_SOCKET, SO_REUSEADDR, 1, context);
+    if (options.reuse_port) set_option(socket.fd(), SOL_SOCKET, SO_REUSEPORT, 1, context);
     if (ai->ai_family == AF_INET6) set_option(socket.fd(), IPPROTO_IPV6, IPV6_V6ONLY, 0, context);
     if (::bind(socket.fd(), ai->ai_addr, ai->ai_addrlen) != 0) {
       last_error.emplace("bind", context, errno);
       continue;
     }
-    if (::listen(socket.fd(), backlog) != 0) {
+    if (::listen(socket.fd(), SOMAXCONN) != 0) {
       last_error.emplace("listen", context, errno);
       continue;
     }
@@ -200,6 +212,11 @@ Socket connect_tcp(const std::string& host, std::uint16_t port) {
   throw Error("getaddrinfo", context, std::make_error_code(std::errc::address_not_available));
 }
 // guide:connect-tcp end
+
+void set_option(int fd, int level, int name, int value, const std::string& context) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
+    throw Error("setsockopt", context, errno);
+}
 
 void set_no_delay(int fd) {
   set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "cannot set TCP_NODELAY");
@@ -241,22 +258,6 @@ std::size_t read_some(int fd, std::span<std::byte> buffer) {
   }
 }
 
-// guide:read-exactly begin
-std::string read_exactly(int fd, std::size_t count) {
-  std::string data(count, '\0');
-  std::size_t have = 0;
-  while (have < count) {
-    auto rest = std::as_writable_bytes(std::span(data)).subspan(have);
-    const std::size_t n = read_some(fd, rest);
-    if (n == 0)
-      throw ConnectionLost("connection closed by the server after " + std::to_string(have) +
-                           " of " + std::to_string(count) + " bytes of the echo");
-    have += n;
-  }
-  return data;
-}
-// guide:read-exactly end
-
 // guide:is-disconnect begin
 bool is_disconnect(const std::error_code& code) noexcept {
   if (code.category() != std::system_category()) return false;
@@ -271,5 +272,9 @@ bool is_disconnect(const std::error_code& code) noexcept {
   }
 }
 // guide:is-disconnect end
+
+void ignore_sigpipe() {
+  ::signal(SIGPIPE, SIG_IGN);
+}
 
 }  // namespace echolab

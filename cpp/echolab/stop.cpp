@@ -1,21 +1,42 @@
 #include "echolab/stop.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
-
-#include "echolab/program.hpp"
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 namespace echolab {
 
 namespace {
+
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free &&
+                  std::atomic<std::uint8_t>::is_always_lock_free &&
+                  std::atomic<void*>::is_always_lock_free,
+              "a signal handler may use only lock-free atomics");
+
+// What a signal handler may reach: the process's stopper, and how many handlers are running, so
+// that ~Stopper can wait until none of them still uses it.
+std::atomic<Stopper*> g_stopper{nullptr};
+std::atomic<int> g_in_handler{0};
+std::atomic<int> g_generations{0};
+
+// The timer's signal. Nothing else in the lab uses it.
+constexpr int kDeadlineSignal = SIGALRM;
+
+// Descriptors are numbered below the process's hard limit, so the table has a slot for each;
+// bounded in case that limit is huge.
+std::size_t descriptor_slots() {
+  constexpr std::size_t kMost = std::size_t{1} << 20;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) return kMost;
+  return std::min<std::size_t>(limit.rlim_max, kMost);
+}
 
 Socket make_eventfd() {
   Socket event(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -29,183 +50,121 @@ void signal_event(int fd) noexcept {
   [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
 }
 
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
+void arm(timer_t timer, std::chrono::milliseconds after) noexcept {
+  itimerspec when{};
+  when.it_value.tv_sec = static_cast<time_t>(after.count() / 1000);
+  when.it_value.tv_nsec = static_cast<long>(after.count() % 1000) * 1'000'000;
+  ::timer_settime(timer, 0, &when, nullptr);  // a zero `after` disarms it
 }
 
-// Waits up to timeout_ms (-1: forever) until one of fds is ready; revents says which.
-void wait_readable(pollfd* fds, nfds_t count, int timeout_ms) {
-  while (::poll(fds, count, timeout_ms) < 0) {
-    if (errno != EINTR) throw Error("poll", "cannot wait for events", errno);
+}  // namespace
+
+void Stopper::on_signal(int number, siginfo_t* info, void*) noexcept {
+  const int saved_errno = errno;  // the interrupted code may be about to read it
+  g_in_handler.fetch_add(1);
+  if (Stopper* stopper = g_stopper.load()) {
+    if (number != kDeadlineSignal) {
+      stopper->request();
+    } else if (info->si_code == SI_TIMER && info->si_value.sival_int == stopper->generation_) {
+      stopper->cut_now();  // the drain's deadline
+    }
   }
+  g_in_handler.fetch_sub(1);
+  errno = saved_errno;
+}
+
+namespace {
+
+void handle(int number, void (*handler)(int, siginfo_t*, void*) noexcept) {
+  struct sigaction action {};
+  action.sa_sigaction = handler;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;  // calls the handler interrupts go on afterwards
+  sigemptyset(&action.sa_mask);
+  if (::sigaction(number, &action, nullptr) != 0)
+    throw Error("sigaction", "cannot handle signal " + std::to_string(number), errno);
 }
 
 }  // namespace
 
 Stopper::Stopper(std::chrono::milliseconds drain)
     : drain_(std::max(drain, std::chrono::milliseconds(0))),
+      generation_(g_generations.fetch_add(1) + 1),
       requested_event_(make_eventfd()),
-      cut_event_(make_eventfd()) {
-  if (drain_.count() == 0) return;  // the first request cuts: there is no deadline to keep
-  // The thread must never take SIGINT or SIGTERM itself (their default action ends the process):
-  // it starts with every signal blocked, whatever the caller's mask is at this point.
-  sigset_t all;
-  sigset_t before;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_BLOCK, &all, &before);
-  try {
-    deadline_thread_ = std::jthread([this](std::stop_token token) { cut_at_deadline(token); });
-  } catch (...) {
-    ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
-    throw;
+      cut_event_(make_eventfd()),
+      tracked_(descriptor_slots()) {
+  handle(kDeadlineSignal, on_signal);
+  sigevent at_deadline{};
+  at_deadline.sigev_notify = SIGEV_SIGNAL;  // a signal, not a thread (SIGEV_THREAD would start one)
+  at_deadline.sigev_signo = kDeadlineSignal;
+  at_deadline.sigev_value.sival_int = generation_;
+  if (::timer_create(CLOCK_MONOTONIC, &at_deadline, &deadline_) != 0)
+    throw Error("timer_create", "cannot create the drain timer", errno);
+  Stopper* none = nullptr;
+  if (!g_stopper.compare_exchange_strong(none, this)) {
+    ::timer_delete(deadline_);
+    throw std::logic_error("a process has one Stopper at a time: signals are the process's");
   }
-  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
+Stopper::~Stopper() {
+  ::timer_delete(deadline_);
+  g_stopper.store(nullptr);
+  while (g_in_handler.load() != 0) std::this_thread::yield();  // a handler may still use this one
 }
 
 void Stopper::request() noexcept {
-  std::lock_guard lock(mutex_);
-  if (requested_) return cut_locked();  // a second request: no more waiting
-  requested_ = true;
-  deadline_ = std::chrono::steady_clock::now() + drain_;
-  for (const int fd : listeners_) ::shutdown(fd, SHUT_RDWR);  // refuse new clients from now on
+  if (requests_.fetch_add(1) > 0) return cut_now();  // a second request: no more waiting
+  shut_down_every(Kind::listener);                   // refuse new clients from now on
   signal_event(requested_event_.fd());
-  if (drain_.count() == 0) return cut_locked();
-  changed_.notify_all();
+  if (drain_.count() == 0) return cut_now();
+  arm(deadline_, drain_);
 }
 
-bool Stopper::requested() const noexcept {
-  std::lock_guard lock(mutex_);
-  return requested_;
-}
-
-bool Stopper::cut() const noexcept {
-  std::lock_guard lock(mutex_);
-  return cut_;
-}
-
-void Stopper::cut_locked() noexcept {
-  if (cut_) return;
-  cut_ = true;
-  for (const int fd : connections_) ::shutdown(fd, SHUT_RDWR);
+void Stopper::cut_now() noexcept {
+  if (cut_.exchange(true)) return;
+  arm(deadline_, std::chrono::milliseconds(0));
+  shut_down_every(Kind::connection);
   signal_event(cut_event_.fd());
-  changed_.notify_all();
 }
 
-void Stopper::cut_at_deadline(std::stop_token token) {
-  std::unique_lock lock(mutex_);
-  if (!changed_.wait(lock, token, [this] { return requested_; })) return;
-  if (!changed_.wait_until(lock, token, deadline_, [this] { return cut_; }) &&
-      !token.stop_requested())
-    cut_locked();
+void Stopper::shut_down_every(Kind kind) noexcept {
+  walking_.fetch_add(1);
+  const int highest = highest_.load();
+  for (int fd = 0; fd <= highest; ++fd)
+    if (tracked_[static_cast<std::size_t>(fd)].load() == kind) ::shutdown(fd, SHUT_RDWR);
+  walking_.fetch_sub(1);
 }
 
-Stopper::Tracked::Tracked(Stopper& stopper, int fd, bool listener)
-    : stopper_(stopper), fd_(fd), listener_(listener) {
-  std::lock_guard lock(stopper_.mutex_);
-  (listener_ ? stopper_.listeners_ : stopper_.connections_).insert(fd_);
-  // Whatever is tracked just as the stop arrives must not outlive it.
-  if (listener_ ? stopper_.requested_ : stopper_.cut_) ::shutdown(fd_, SHUT_RDWR);
+// The slot is written before the stop flags are read, and a stop sets its flag before it reads
+// the slots (all sequentially consistent), so a descriptor tracked just as the stop arrives is
+// shut down by one side or the other, never by neither.
+Stopper::Tracked::Tracked(Stopper& stopper, int fd, bool listener) noexcept
+    : stopper_(stopper), fd_(fd) {
+  if (fd_ < 0 || static_cast<std::size_t>(fd_) >= stopper_.tracked_.size()) {
+    ::shutdown(fd_, SHUT_RDWR);  // out of the table, it could never be cut: do not serve it
+    fd_ = -1;
+    return;
+  }
+  int highest = stopper_.highest_.load();
+  while (highest < fd_ && !stopper_.highest_.compare_exchange_weak(highest, fd_)) {
+  }
+  stopper_.tracked_[static_cast<std::size_t>(fd_)].store(listener ? Kind::listener
+                                                                  : Kind::connection);
+  if (listener ? stopper_.requested() : stopper_.cut()) ::shutdown(fd_, SHUT_RDWR);
 }
 
 Stopper::Tracked::~Tracked() {
-  std::lock_guard lock(stopper_.mutex_);
-  (listener_ ? stopper_.listeners_ : stopper_.connections_).erase(fd_);
+  if (fd_ < 0) return;
+  stopper_.tracked_[static_cast<std::size_t>(fd_)].store(Kind::none);
+  // A stop that read the slot just before may not have shut the descriptor down yet; once its
+  // owner closes it, the number can belong to another socket. So wait for that stop to finish:
+  // it never blocks, and a handler on this very thread has finished before this line resumes.
+  while (stopper_.walking_.load() != 0) std::this_thread::yield();
 }
 
-SignalWatcher::SignalWatcher(Stopper& stopper) : quit_(make_eventfd()) {
-  const sigset_t set = stop_signals();
-  if (const int rc = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); rc != 0)
-    throw Error("pthread_sigmask", "cannot block SIGINT and SIGTERM", rc);
-  signals_ = Socket(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signals_.valid()) throw Error("signalfd", "cannot watch SIGINT and SIGTERM", errno);
-
-  thread_ = std::jthread([this, &stopper] {
-    for (;;) {
-      pollfd fds[] = {{signals_.fd(), POLLIN, 0}, {quit_.fd(), POLLIN, 0}};
-      wait_readable(fds, 2, -1);
-      if (fds[1].revents != 0) return;
-      signalfd_siginfo info;
-      while (::read(signals_.fd(), &info, sizeof info) == sizeof info) stopper.request();
-    }
-  });
-}
-
-SignalWatcher::~SignalWatcher() {
-  signal_event(quit_.fd());
-  thread_.join();
-}
-
-// guide:refuse-with-spare begin
-// Out of descriptors, a waiting client cannot be accepted, and the listener stays readable: a
-// loop that polls it would spin. So give up the spare descriptor kept for this moment, accept
-// the client with it and close it at once, then take the spare back (as libuv does).
-// Returns 0 when a client was refused, else accept4's error (EAGAIN: nobody was waiting).
-int refuse_with_spare(const Socket& listener, Socket& spare) {
-  spare.close();
-  Socket waiting(::accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
-  const int error = waiting.valid() ? 0 : errno;
-  waiting.close();
-  spare = open_spare();
-  if (error == 0) report("out of file descriptors: closed a new connection at once");
-  return error;
-}
-// guide:refuse-with-spare end
-
-Socket open_spare() {
-  return Socket(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-}
-
-// guide:accept-connection begin
-std::optional<Socket> accept_connection(const Socket& listener, const Stopper& stopper) {
-  using namespace std::chrono_literals;
-  thread_local Socket spare = open_spare();  // each accepting thread keeps one in reserve
-  auto pause = 5ms;
-  for (;;) {
-    pollfd fds[] = {{listener.fd(), POLLIN, 0}, {stopper.fd(), POLLIN, 0}};
-    wait_readable(fds, 2, -1);
-    if (fds[1].revents != 0) return std::nullopt;
-
-    Socket connection(::accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (connection.valid()) return connection;
-    const int error = errno;
-    if (stopper.requested()) return std::nullopt;  // the stop shut the listener down
-    switch (error) {
-      case EINTR:
-      case EAGAIN:
-      case ECONNABORTED:  // the client gave up while queued
-      case EPROTO:
-        continue;
-      case EMFILE:
-      case ENFILE:
-        if (!spare.valid()) spare = open_spare();
-        if (spare.valid()) {
-          const int refused = refuse_with_spare(listener, spare);
-          if (refused == 0 || refused == EAGAIN) continue;
-        }
-        [[fallthrough]];  // no descriptor to spare: wait for one
-      case ENOBUFS:
-      case ENOMEM: {
-        // Wait for sessions to end and free memory or descriptors; poll() would report the same
-        // pending connection again at once, so this is a sleep, interruptible by a stop.
-        pollfd stop[] = {{stopper.fd(), POLLIN, 0}};
-        wait_readable(stop, 1, static_cast<int>(pause.count()));
-        if (stop[0].revents != 0) return std::nullopt;
-        pause = std::min(pause * 2, std::chrono::milliseconds(100));
-        continue;
-      }
-      default:
-        throw Error("accept", "cannot accept on " + local_address(listener.fd()), error);
-    }
-  }
-}
-// guide:accept-connection end
-
-void ignore_sigpipe() {
-  ::signal(SIGPIPE, SIG_IGN);
+void stop_on_signals() {
+  handle(SIGINT, Stopper::on_signal);
+  handle(SIGTERM, Stopper::on_signal);
 }
 
 }  // namespace echolab

@@ -1,21 +1,30 @@
 // Stopping a server cleanly, in two stages, as production servers do.
 //
-// The drain: the first SIGINT or SIGTERM (a Stopper request) shuts every tracked listening
-// socket down at once, so new clients are refused instead of queued, and makes fd() readable to
-// wake the accept loop. Connections already accepted go on to their natural end: the client
-// half-closes and gets the rest of its echo.
+// The drain: the first request (SIGINT or SIGTERM) shuts every tracked listening socket down at
+// once, so new clients are refused instead of queued, and makes fd() readable to wake the accept
+// loop. Connections already accepted go on to their natural end: the client half-closes and gets
+// the rest of its echo.
 //
 // The cut: when the drain deadline passes, or a second request arrives, every tracked connection
-// is shut down (SHUT_RDWR) and cut_fd() becomes readable, so a thread blocked in recv() or send()
-// returns at once and can be joined. A drain of zero cuts at the first request.
+// is shut down (SHUT_RDWR) and cut_fd() becomes readable, so a session blocked in recv() or
+// send() returns at once. A drain of zero cuts at the first request.
+//
+// No thread of the stopper's own does any of this. SIGINT and SIGTERM run request() in a signal
+// handler, and the deadline is a POSIX timer whose signal runs the cut: the kernel interrupts
+// whichever thread is running, even echo_server's one thread while it is blocked in a session.
+// So everything here may run inside a signal handler: it touches only atomics and makes only
+// async-signal-safe calls (shutdown, write, timer_settime), never a lock or an allocation that
+// the interrupted code might be holding. Signals and timers belong to the whole process, so a
+// process has one Stopper at a time.
 #pragma once
 
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <thread>
+#include <cstdint>
+#include <vector>
 
 #include "echolab/socket.hpp"
 
@@ -28,11 +37,12 @@ class Stopper {
   explicit Stopper(std::chrono::milliseconds drain = kDefaultDrain);
   Stopper(const Stopper&) = delete;
   Stopper& operator=(const Stopper&) = delete;
+  ~Stopper();
 
-  // The first call starts the drain, any later one cuts. Thread-safe.
+  // The first call starts the drain, any later one cuts. Thread-safe and async-signal-safe.
   void request() noexcept;
-  bool requested() const noexcept;
-  bool cut() const noexcept;
+  bool requested() const noexcept { return requests_.load() > 0; }
+  bool cut() const noexcept { return cut_.load(); }
   // Readable once a stop has been requested: poll it beside the listening socket.
   int fd() const noexcept { return requested_event_.fd(); }
   // Readable once the drain is over and the remaining connections are being cut.
@@ -43,7 +53,7 @@ class Stopper {
   // it tracks, so a closed and reused descriptor is never touched.
   class Tracked {
    public:
-    Tracked(Stopper& stopper, int fd, bool listener);
+    Tracked(Stopper& stopper, int fd, bool listener) noexcept;
     Tracked(const Tracked&) = delete;
     Tracked& operator=(const Tracked&) = delete;
     ~Tracked();
@@ -51,58 +61,34 @@ class Stopper {
    private:
     Stopper& stopper_;
     int fd_;
-    bool listener_;
   };
-  [[nodiscard]] Tracked track(int connection) { return Tracked(*this, connection, false); }
-  [[nodiscard]] Tracked track_listener(int listener) { return Tracked(*this, listener, true); }
+  [[nodiscard]] Tracked track(int connection) noexcept { return Tracked(*this, connection, false); }
+  [[nodiscard]] Tracked track_listener(int listener) noexcept {
+    return Tracked(*this, listener, true);
+  }
 
  private:
-  void cut_locked() noexcept;
-  void cut_at_deadline(std::stop_token token);
+  enum class Kind : std::uint8_t { none, listener, connection };
+
+  static void on_signal(int number, siginfo_t* info, void* context) noexcept;
+  friend void stop_on_signals();
+  void cut_now() noexcept;
+  void shut_down_every(Kind kind) noexcept;
 
   const std::chrono::milliseconds drain_;
+  const int generation_;  // tells this stopper's timer signal from a late one of an earlier stopper
   Socket requested_event_;
   Socket cut_event_;
-  mutable std::mutex mutex_;
-  std::condition_variable_any changed_;
-  bool requested_ = false;
-  bool cut_ = false;
-  std::chrono::steady_clock::time_point deadline_;
-  std::set<int> listeners_;
-  std::set<int> connections_;
-  std::jthread deadline_thread_;  // last: it stops and joins before the rest is destroyed
+  timer_t deadline_{};
+  std::atomic<int> requests_{0};
+  std::atomic<bool> cut_{false};
+  std::vector<std::atomic<Kind>> tracked_;  // what each descriptor is, indexed by its number
+  std::atomic<int> highest_{-1};            // the highest descriptor ever tracked
+  std::atomic<int> walking_{0};             // shut_down_every() calls running now
 };
 
-// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts afterwards:
-// construct it first in main) and turns each arrival into stopper.request().
-class SignalWatcher {
- public:
-  explicit SignalWatcher(Stopper& stopper);
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-  ~SignalWatcher();
-
- private:
-  Socket signals_;
-  Socket quit_;
-  std::jthread thread_;
-};
-
-// Waits for the next connection or a stop request (nullopt). Transient accept failures are
-// absorbed: a client that gave up before accept() is skipped. Out of descriptors (EMFILE,
-// ENFILE), the waiting client is accepted with a descriptor kept in reserve for the purpose and
-// closed at once, so it learns at once and the loop does not spin on the same error.
-std::optional<Socket> accept_connection(const Socket& listener, const Stopper& stopper);
-
-// A descriptor held in reserve for refuse_with_spare().
-Socket open_spare();
-
-// Out of descriptors: closes `spare`, accepts the waiting client with it and closes that at
-// once, then reopens `spare`. Returns 0 when a client was refused, else accept4's error (EAGAIN:
-// nobody was waiting).
-int refuse_with_spare(const Socket& listener, Socket& spare);
-
-// Ignores SIGPIPE for the whole process: a write to a vanished peer becomes an EPIPE error.
-void ignore_sigpipe();
+// From now on SIGINT and SIGTERM call request() on the process's Stopper, from a signal handler
+// (no thread), and are ignored while there is none.
+void stop_on_signals();
 
 }  // namespace echolab

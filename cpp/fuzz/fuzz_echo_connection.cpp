@@ -1,4 +1,4 @@
-// libFuzzer harness for EchoConnection, the event-loop server's per-connection state machine.
+// libFuzzer harness for EchoConnection, async_echo_server's per-connection state machine.
 // The fuzz input is a script: it picks the buffer cap, then, event by event, what the simulated
 // socket does: how the client's bytes are chunked into reads, how much of each write the socket
 // takes (a partial write, or none: would-block), when the client's end of input comes, and when

@@ -2,6 +2,5 @@
 #include "servers/servers.hpp"
 
 int main(int argc, char** argv) {
-  return echolab::server_main(argc, argv, echolab::ServerKind::event_loop,
-                              echolab::serve_event_loop);
+  return echolab::server_main(argc, argv, echolab::ServerKind::async, echolab::serve_async);
 }

@@ -5,7 +5,7 @@
 #include "servers/servers.hpp"
 
 int main(int argc, char** argv) {
-  const auto parsed = echolab::server_command_line(argc, argv, echolab::ServerKind::basic);
+  const auto parsed = echolab::server_command_line(argc, argv, echolab::ServerKind::bad);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const auto& options = std::get<echolab::ServerOptions>(parsed);
 

@@ -2,5 +2,5 @@
 #include "servers/servers.hpp"
 
 int main(int argc, char** argv) {
-  return echolab::server_main(argc, argv, echolab::ServerKind::threaded, echolab::serve_threaded);
+  return echolab::server_main(argc, argv, echolab::ServerKind::multi, echolab::serve_multi);
 }

@@ -1,8 +1,9 @@
-// The echo server as one thread and an event loop. Every socket is non-blocking; epoll says which
-// ones are ready, and each connection is a small state machine (EchoConnection, in
-// echolab/echo_connection.hpp, free of sockets so it can be tested and fuzzed alone): read, send
-// the echo straight back, keep only what the socket would not take, and after the client's end
-// of stream send the rest, then close. This file does the system calls the machine asks for.
+// async_echo_server: the echo server as one thread and an event loop. Every socket is
+// non-blocking; epoll says which ones are ready, and each connection is a small state machine
+// (EchoConnection, in echolab/echo_connection.hpp, free of sockets so it can be tested and fuzzed
+// alone): read, send the echo straight back, keep only what the socket would not take, and after
+// the client's end of stream send the rest, then close. This file is the loop: it does the system
+// calls the machine asks for.
 //
 // The lessons, in the order the code meets them:
 //   - readiness: a socket is read or written only when epoll says it will not block;
@@ -11,11 +12,14 @@
 //     tells the client to wait;
 //   - half-close: the client's end of stream is not the end of the connection: the echo it is
 //     still owed is sent first, then our FIN;
+// and the hardening, each marked "Hardening" where it stands:
 //   - timeouts: a connection that makes no progress for --idle-timeout seconds is closed;
-//   - scaling out: --threads N runs N such loops, each with its own listening socket
-//     (SO_REUSEPORT), and the kernel spreads new connections over them;
+//   - limits: --max-connections, and running out of descriptors or memory, turn clients away
+//     at once instead of ending or stalling the loop;
 //   - draining: a stop shuts the listener down (new clients are refused) and the loop goes on
-//     until its connections end or --drain-timeout cuts them.
+//     until its connections end or --drain-timeout cuts them;
+//   - scaling out: --threads N runs N such loops, each with its own listening socket
+//     (SO_REUSEPORT), and the kernel spreads new connections over them.
 //
 // Level-triggered epoll: a ready socket is reported on every epoll_wait until it is no longer
 // ready, so a handler may read once and leave the rest for the next round (every client gets its
@@ -23,11 +27,11 @@
 // say what we want now: a socket we are ignoring but still watching would wake us in a busy loop.
 // update_interest() keeps it exact.
 //
-// Performance: every choice below marked "Measured" was made with `make bench` (echo_bench on
-// CPU 1, this server on CPU 0; see lab-guides/07-performance-and-robustness.md). The short
-// version: on loopback the kernel's TCP work is about 95% of this server's CPU time, so what
-// pays is making fewer system calls per byte (large reads, no extra copies), not clever
-// user-space code.
+// Performance: on loopback nearly all of this server's time is the kernel's TCP work, so what
+// pays is fewer system calls per byte (large reads, no extra copies), not clever user-space
+// code. The choices below were measured with `make bench`; the figures are in the committed
+// benchmark results (lab-guides/07-performance-and-robustness.md), not here, where they would
+// go stale.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -53,8 +57,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "echolab/accept.hpp"
+#include "echolab/diagnostics.hpp"
 #include "echolab/echo_connection.hpp"
-#include "echolab/program.hpp"
 #include "servers/servers.hpp"
 
 namespace echolab {
@@ -63,29 +68,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The most one recv() takes. Measured, streaming 64 KiB messages over 10 connections: 16 KiB
-// reads reach 1.3 GiB/s, 64 KiB 2.6 GiB/s, 128 KiB 4.9 GiB/s and 256 KiB 5.5 GiB/s, where the
-// client is the limit (512 KiB: no better). Fewer, larger calls are the whole gain: the server's
-// CPU time per 64 KiB message fell from 46 us to 10 us. Ping-pong of small messages does not care.
-// The buffer is shared by every connection of the loop, so its size costs nothing per client.
+// The most one recv() takes. Streaming is where the size matters: fewer, larger calls cut the
+// server's CPU time per byte, up to where the client becomes the limit; ping-pong of small
+// messages does not care. The buffer is shared by every connection of the loop, so its size
+// costs nothing per client.
 constexpr std::size_t kReadSize = 256 * 1024;
-// How many ready sockets one epoll_wait may report. Measured at 1,000 connections: 64, 256 and
-// 1,024 all cost 4.8 us of server CPU per echo; the epoll_wait calls are under 1% of the time.
+// How many ready sockets one epoll_wait may report. The batch size made no measurable
+// difference even with many connections: epoll_wait is a small part of the time.
 constexpr int kMaxEvents = 256;
-// How long accepting pauses when the system is out of memory or descriptors.
+// Hardening: how long accepting pauses when the system is out of memory or descriptors.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 // A connection holds at most one read's worth, the part its socket would not take, and only while
-// something is owed: a client that keeps up costs nothing here, and 1,000 clients that all stop
-// reading cost at most 256 MiB (each of their sockets may already hold several MiB in the
-// kernel's buffers). The rules of one connection live in EchoConnection
-// (echolab/echo_connection.hpp); this file does its system calls.
+// something is owed: a client that keeps up costs nothing here, and a client that stops reading
+// costs at most kReadSize (beside what its socket already holds in the kernel's buffers). The
+// rules of one connection live in EchoConnection (echolab/echo_connection.hpp); this file does its
+// system calls.
 struct Connection {
   Socket socket;
   std::string peer;  // for diagnostics
   EchoConnection state{kReadSize};
   std::uint32_t interest = 0;  // what epoll watches for now: EPOLLIN or EPOLLOUT
-  Clock::time_point progress;  // when a byte last moved either way
+  Clock::time_point progress;  // hardening (--idle-timeout): when a byte last moved either way
   std::list<int>::iterator in_idle_order;
 };
 
@@ -96,7 +100,7 @@ bool try_later(int error) {
 
 class EventLoop {
  public:
-  // `served` counts the connections of every loop, for --max-connections.
+  // `served` counts the connections of every loop, for --max-connections (hardening).
   EventLoop(Socket& listener, Stopper& stopper, const ServerOptions& options,
             std::atomic<std::size_t>& served)
       : listener_(listener), stopper_(stopper), options_(options), served_(served) {
@@ -104,7 +108,7 @@ class EventLoop {
     const int flags = ::fcntl(listener_.fd(), F_GETFL);
     if (flags < 0 || ::fcntl(listener_.fd(), F_SETFL, flags | O_NONBLOCK) != 0)
       throw Error("fcntl", "cannot make the listener non-blocking", errno);
-    if (options.idle_timeout_seconds) {
+    if (options.idle_timeout_seconds) {  // hardening
       // At least a millisecond, at most a year: the clock's arithmetic must not overflow.
       const double seconds = std::clamp(*options.idle_timeout_seconds, 0.001, 365 * 86400.0);
       idle_timeout_ =
@@ -133,13 +137,12 @@ class EventLoop {
         } else if (event.data.fd == listener_.fd()) {
           if (!draining_) accept_clients();
         } else if (auto it = connections_.find(event.data.fd); it != connections_.end()) {
-          // Measured: this hash lookup is 0.2% of the server's CPU time; the kernel is 95%.
           on_ready(it->second, event.events);
         }
       }
       if (draining_ && connections_.empty()) return;
-      resume_accepting_when_due();
-      close_idle_connections();
+      resume_accepting_when_due();  // hardening
+      close_idle_connections();     // hardening
     }
   }
 
@@ -162,7 +165,7 @@ class EventLoop {
           case ECONNABORTED:  // the client gave up while queued
           case EPROTO:
             continue;
-          case EMFILE:
+          case EMFILE:  // hardening: out of descriptors
           case ENFILE: {
             // accept4 fails so before it looks at the queue: a client may be waiting, or not.
             const int refused = spare_.valid() ? refuse_with_spare(listener_, spare_) : error;
@@ -171,7 +174,7 @@ class EventLoop {
             pause_accepting(refused);
             return;
           }
-          case ENOBUFS:
+          case ENOBUFS:  // hardening: out of memory
           case ENOMEM:
             pause_accepting(error);
             return;
@@ -182,8 +185,8 @@ class EventLoop {
       }
       std::string peer = format_address(reinterpret_cast<sockaddr*>(&address), length);
       if (options_.max_connections && served_ >= *options_.max_connections) {
-        // Closed at the end of this scope: the client learns at once (FIN, or RST if it had sent
-        // something), instead of waiting in the backlog.
+        // Hardening (--max-connections). Closed at the end of this scope, so the client learns at
+        // once (FIN, or RST if it had sent something) instead of waiting in the backlog.
         report("refused " + peer + ": already serving " + std::to_string(served_.load()) +
                " connections (--max-connections)");
         continue;
@@ -193,8 +196,9 @@ class EventLoop {
   }
   // guide:async-accept end
 
-  // Out of descriptors: refuse_with_spare() (echolab/stop.cpp) accepts the waiting client with
-  // a descriptor kept for this moment and closes it at once, so the loop does not spin.
+  // Hardening: out of descriptors, refuse_with_spare() (echolab/accept.hpp) accepts the waiting
+  // client with a descriptor kept for this moment and closes it at once, so the loop does not
+  // spin; when even that fails, or memory is short, accepting pauses for kAcceptPause.
 
   void pause_accepting(int error) {
     report("cannot accept for now (" + std::error_code(error, std::system_category()).message() +
@@ -203,8 +207,8 @@ class EventLoop {
     accept_resumes_ = now_ + kAcceptPause;
   }
 
-  // The stopper has shut the listener down: no more clients. The loop goes on until its
-  // connections end by themselves or the stopper cuts them.
+  // Hardening (the drain): the stopper has shut the listener down, so no more clients. The loop
+  // goes on until its connections end by themselves or the stopper cuts them.
   void start_draining() {
     draining_ = true;
     accept_resumes_.reset();
@@ -222,11 +226,9 @@ class EventLoop {
 
   void add(Socket client, std::string peer) {
     // Echo small writes at once instead of holding them back until earlier data is acknowledged
-    // (Nagle's algorithm). Measured: this server's echoes leave in one send() per read, so here
-    // it makes no difference in ping-pong, streaming or open loop; but the Rust std and Java
-    // servers, which leave Nagle on and write a 16 KiB echo in pieces, manage 23 echoes/s on one
-    // connection against 16,000 for the others: each last piece waits for the client's delayed
-    // ACK (40 ms). A partial send here would split an echo the same way.
+    // (Nagle's algorithm). An echo usually leaves in one send(), but one the socket takes only in
+    // part leaves in pieces, and with Nagle on the last piece would wait for the client's delayed
+    // ACK. A failure costs only that, so it does not end the connection.
     const int one = 1;
     ::setsockopt(client.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const int fd = client.fd();
@@ -247,9 +249,8 @@ class EventLoop {
   }
 
   // --- One connection's state machine --------------------------------------------------------
-  // Measured against edge-triggered epoll (registered once, read until a short read): 4.49 and
-  // 4.50 us of server CPU per echo at 100 connections, 5.01 and 4.98 at 1,000. No difference, so
-  // the simpler level-triggered loop stays. In the steady state of a ping-pong the interest never
+  // Edge-triggered epoll (registered once, read until a short read) measured no cheaper, so the
+  // simpler level-triggered loop stays. In the steady state of a ping-pong the interest never
   // changes, so there is no epoll_ctl call per message either.
 
   // guide:async-on-ready begin
@@ -271,10 +272,9 @@ class EventLoop {
 
   // guide:async-receive begin
   // One read, sent straight back from the buffer it was read into (send_what_is_due); only what
-  // the socket does not take is kept. Measured: copying every read into the connection's own
-  // buffer first, as this server once did, cost 10% more CPU per message when streaming and
-  // doubled the memory. Per echo this is one recv() and one send(), the least any
-  // readiness-based server can do.
+  // the socket does not take is kept. Copying every read into the connection's own buffer first
+  // would cost a copy per byte and a buffer per connection. Per echo this is one recv() and one
+  // send(), the least any readiness-based server can do.
   void receive(Connection& c) {
     const ssize_t n = ::recv(c.socket.fd(), scratch_.data(), c.state.read_size(), 0);
     if (n < 0) {
@@ -334,7 +334,7 @@ class EventLoop {
     --served_;
   }
 
-  // --- Idle timeouts -------------------------------------------------------------------------
+  // --- Hardening: idle timeouts --------------------------------------------------------------
   // idle_order_ lists the connections from the one that made progress longest ago to the most
   // recent. Progress moves a connection to the back in O(1), so the ones to close are always at
   // the front, and the next deadline is the front's: no scan of every connection.
@@ -381,53 +381,28 @@ class EventLoop {
   const ServerOptions& options_;
   std::atomic<std::size_t>& served_;
   Socket epoll_{::epoll_create1(EPOLL_CLOEXEC)};
-  Socket spare_ = open_spare();  // a descriptor to give up when accept fails with EMFILE
-  std::optional<Clock::duration> idle_timeout_;
-  std::optional<Clock::time_point> accept_resumes_;
-  bool draining_ = false;
-  Clock::time_point now_ = Clock::now();  // when the last epoll_wait returned
+  Socket spare_ = open_spare();  // hardening: a descriptor to give up when accept fails with EMFILE
+  std::optional<Clock::duration> idle_timeout_;      // hardening
+  std::optional<Clock::time_point> accept_resumes_;  // hardening
+  bool draining_ = false;                            // hardening
+  Clock::time_point now_ = Clock::now();             // when the last epoll_wait returned
   std::unordered_map<int, Connection> connections_;
   std::list<int> idle_order_;
   std::vector<std::byte> scratch_ = std::vector<std::byte>(kReadSize);  // what recv fills
 };
 
-// --- Several loops (--threads N) -----------------------------------------------------------------
+// --- Hardening: several loops (--threads N) ------------------------------------------------------
 
-void set_int_option(int fd, int level, int name, int value, const std::string& context) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-    throw Error("setsockopt", context, errno);
-}
-
-// Another listening socket on the very address `first` is bound to. With SO_REUSEPORT set on
-// all of them (on `first` too: Linux accepts it after bind), the kernel hashes each new
-// connection to one of the listeners, so each loop accepts its own share and no two loops ever
-// touch the same connection.
-Socket listen_beside(const Socket& first) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof address;
-  if (::getsockname(first.fd(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw Error("getsockname", "cannot read the listening address", errno);
-  const std::string where = "cannot listen on " + local_address(first.fd());
-  Socket socket(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!socket.valid()) throw Error("socket", where, errno);
-  set_int_option(socket.fd(), SOL_SOCKET, SO_REUSEADDR, 1, where);
-  set_int_option(socket.fd(), SOL_SOCKET, SO_REUSEPORT, 1, where);
-  if (address.ss_family == AF_INET6) {
-    int v6only = 0;
-    socklen_t size = sizeof v6only;
-    ::getsockopt(first.fd(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &size);
-    set_int_option(socket.fd(), IPPROTO_IPV6, IPV6_V6ONLY, v6only, where);
-  }
-  if (::bind(socket.fd(), reinterpret_cast<sockaddr*>(&address), length) != 0)
-    throw Error("bind", where, errno);
-  if (::listen(socket.fd(), SOMAXCONN) != 0) throw Error("listen", where, errno);
-  return socket;
-}
-
+// Each loop has a listening socket of its own on the same address. With SO_REUSEPORT set on all of
+// them (on the first too: Linux accepts it after bind), the kernel hashes each new connection to
+// one of the listeners, so each loop accepts its own share and no two loops ever touch the same
+// connection.
 void serve_with_threads(Socket& listener, Stopper& stopper, const ServerOptions& options) {
-  set_int_option(listener.fd(), SOL_SOCKET, SO_REUSEPORT, 1, "cannot share the listener");
+  set_option(listener.fd(), SOL_SOCKET, SO_REUSEPORT, 1, "cannot share the listener");
+  const HostPort bound = local_host_port(listener.fd());
   std::vector<Socket> listeners;
-  for (std::size_t i = 1; i < options.threads; ++i) listeners.push_back(listen_beside(listener));
+  for (std::size_t i = 1; i < options.threads; ++i)
+    listeners.push_back(listen_tcp(bound.host, bound.port, {.reuse_port = true}));
   std::list<Stopper::Tracked> refusing;  // a stop shuts every listener down, not only the first
   for (const Socket& own : listeners) refusing.emplace_back(stopper, own.fd(), true);
 
@@ -453,7 +428,7 @@ void serve_with_threads(Socket& listener, Stopper& stopper, const ServerOptions&
 
 }  // namespace
 
-void serve_event_loop(Socket& listener, Stopper& stopper, const ServerOptions& options) {
+void serve_async(Socket& listener, Stopper& stopper, const ServerOptions& options) {
   if (options.threads > 1) return serve_with_threads(listener, stopper, options);
   std::atomic<std::size_t> served{0};
   EventLoop(listener, stopper, options, served).run();

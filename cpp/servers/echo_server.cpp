@@ -1,5 +1,10 @@
 // echo_server: the careful iterative server. One client at a time, every byte echoed (RFC 862,
 // no lines), every error handled: a client can end its own session, never the server.
+//
+// One thread does everything. It waits in one poll() for the next client or a stop request,
+// then serves that client to the end, then waits again. A signal that comes during a session
+// needs no thread to notice it: the stopper's handler interrupts this one (echolab/stop.hpp).
+#include "echolab/accept.hpp"
 #include "echolab/session.hpp"
 #include "servers/servers.hpp"
 

@@ -1,14 +1,17 @@
 // multi_echo_server: echo_server with a thread per connection. The session is the same function;
-// only the driver changed: the accepted socket moves into its own thread, so clients no longer
-// wait for each other. The threads stay joinable, so a stop can wait for every one of them.
+// only the loop around it changed: each accepted socket moves into a thread of its own, so
+// clients no longer wait for each other. With N clients the process has N + 1 threads, this
+// accept loop and one per session: stopping needs no thread of its own (echolab/stop.hpp).
 #include <atomic>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
 
-#include "echolab/program.hpp"
+#include "echolab/accept.hpp"
+#include "echolab/diagnostics.hpp"
 #include "echolab/session.hpp"
 #include "servers/servers.hpp"
 
@@ -16,35 +19,26 @@ namespace echolab {
 
 namespace {
 
-// The session threads, joined as they finish so the list does not grow without bound.
-class Sessions {
+// Hardening: the session threads, kept so that a stop can wait for every one of them (each
+// std::jthread joins when destroyed), and joined as they end so the list does not grow without
+// bound. Defined below the lesson.
+class SessionThreads {
  public:
-  // guide:sessions-start begin
-  void start(Socket connection, Stopper& stopper, const ServerOptions& options) {
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    auto session = [connection = std::move(connection), &stopper, &options, done]() mutable {
-      serve_connection(std::move(connection), stopper, options);
-      *done = true;
-    };
-    try {
-      threads_.push_back({std::jthread(std::move(session)), done});
-    } catch (const std::system_error& e) {
-      // Out of threads or memory: this client is closed (with the lambda that owns its socket),
-      // the server goes on.
-      report(std::string("cannot start a session: ") + e.what());
-    }
-  }
-  // guide:sessions-start end
-
-  // How many sessions are still running, after joining those that have ended.
-  std::size_t running() {
-    std::erase_if(threads_, [](const Running& r) { return r.done->load(); });
-    return threads_.size();
-  }
+  // Runs session() on a thread of its own, after joining the threads whose session has ended;
+  // out of threads, says so and drops the session.
+  template <typename Session>
+  void start(Session session);
+  // --max-connections: true, after saying so, when `limit` sessions are running already; the
+  // caller closes the new connection then, so its client learns at once instead of waiting in
+  // the backlog.
+  bool over(std::optional<std::size_t> limit);
 
  private:
+  // How many sessions are still running, after joining those that have ended.
+  std::size_t running();
+
   struct Running {
-    std::jthread thread;  // joins when erased or destroyed
+    std::jthread thread;
     std::shared_ptr<std::atomic<bool>> done;
   };
   std::list<Running> threads_;
@@ -52,21 +46,55 @@ class Sessions {
 
 }  // namespace
 
-// guide:serve-threaded begin
-void serve_threaded(Socket& listener, Stopper& stopper, const ServerOptions& options) {
-  Sessions sessions;
+// guide:serve-multi begin
+void serve_multi(Socket& listener, Stopper& stopper, const ServerOptions& options) {
+  SessionThreads sessions;
   while (auto connection = accept_connection(listener, stopper)) {
-    const std::size_t running = sessions.running();  // joins the sessions that have ended
-    if (options.max_connections && running >= *options.max_connections) {
-      // Closed here: the client learns at once instead of waiting in the backlog.
-      report("refused a client: already serving " + std::to_string(*options.max_connections) +
-             " connections (--max-connections)");
-      continue;
-    }
-    sessions.start(std::move(*connection), stopper, options);
+    if (sessions.over(options.max_connections)) continue;  // hardening: --max-connections
+    // A thread of its own for each client; the thread owns the socket.
+    sessions.start([connection = std::move(*connection), &stopper, &options]() mutable {
+      serve_connection(std::move(connection), stopper, options);
+    });
   }
-  // A stop lets the sessions finish, until the drain deadline cuts them; ~Sessions joins them.
+  // A stop lets the sessions finish, until the drain's end cuts them; ~SessionThreads joins them.
 }
-// guide:serve-threaded end
+// guide:serve-multi end
+
+// --- Hardening: the session threads' bookkeeping --------------------------------------------
+
+namespace {
+
+// guide:sessions-start begin
+template <typename Session>
+void SessionThreads::start(Session session) {
+  running();  // joins the threads whose session has ended
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  try {
+    threads_.push_back({std::jthread([session = std::move(session), done]() mutable {
+                          session();
+                          *done = true;
+                        }),
+                        done});
+  } catch (const std::system_error& e) {
+    // Out of threads or memory: this client is closed (with the lambda that owns its socket),
+    // the server goes on.
+    report(std::string("cannot start a session: ") + e.what());
+  }
+}
+// guide:sessions-start end
+
+bool SessionThreads::over(std::optional<std::size_t> limit) {
+  if (!limit || running() < *limit) return false;
+  report("refused a client: already serving " + std::to_string(*limit) +
+         " connections (--max-connections)");
+  return true;
+}
+
+std::size_t SessionThreads::running() {
+  std::erase_if(threads_, [](const Running& r) { return r.done->load(); });
+  return threads_.size();
+}
+
+}  // namespace
 
 }  // namespace echolab

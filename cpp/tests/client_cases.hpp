@@ -142,8 +142,8 @@ TEST_P(EchoClientCases, PrintsTheExactTranscriptForAHundredAwkwardLines) {
   EXPECT_BYTES_EQ(expected_transcript(script), run.output);
 }
 
-TEST_P(EchoClientCases, TranscriptAgainstTheThreadedServerOverIpv6) {
-  ServerThread server(serve_threaded);
+TEST_P(EchoClientCases, TranscriptAgainstTheMultiServerOverIpv6) {
+  ServerThread server(serve_multi);
   const std::string input = hundred_lines();
   const ClientRun run = run_client(GetParam(), "::1", server.port(), input);
   EXPECT_EQ(run.error, "");
@@ -194,7 +194,7 @@ TEST_P(EchoClientCases, RawModeCopiesEveryVectorExactly) {
 }
 
 TEST_P(EchoClientCases, RawModeCopiesEightMebibytes) {
-  ServerThread server(serve_threaded);
+  ServerThread server(serve_multi);
   const std::string input = seeded_bytes(8, 8 << 20);
   const ClientRun run = run_client(GetParam(), "127.0.0.1", server.port(), input, raw_mode());
   EXPECT_EQ(run.error, "");

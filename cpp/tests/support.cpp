@@ -2,16 +2,21 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 namespace echolab::testing {
@@ -133,10 +138,10 @@ const Vector& vector(const std::string& name) {
 
 ServerThread::ServerThread(const ServeFunction& serve, const std::string& host,
                            const ServerOptions& options)
-    : stopper_(to_milliseconds(options.drain_timeout_seconds)), listener_(listen_tcp(host, 0)) {
+    : stopper_(to_milliseconds(options.drain_timeout_seconds)),
+      listener_(listen_tcp(host, 0)),
+      port_(local_host_port(listener_.fd()).port) {
   ignore_sigpipe();  // a test that provokes EPIPE must fail, not kill the test process
-  const std::string address = local_address(listener_.fd());
-  port_ = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
   thread_ = std::thread([this, serve, options] {
     try {
       const auto refusing = stopper_.track_listener(listener_.fd());
@@ -176,6 +181,99 @@ ServerThread::~ServerThread() {
   if (!thread_.joinable()) return;
   stopper_.request();  // the drain
   stop_and_join();     // and at once the cut: a test does not wait for its clients
+}
+
+ServerProcess::ServerProcess(const std::string& program, const std::vector<std::string>& args,
+                             std::optional<rlim_t> descriptor_limit) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw Error("pipe2", "cannot make a pipe", errno);
+  Socket read_end(out[0]);
+  Socket write_end(out[1]);
+  std::vector<std::string> words{std::string(ECHO_LAB_BIN_DIR) + "/" + program, "--host",
+                                 "::", "--port", "0"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+
+  pid_ = ::fork();
+  if (pid_ < 0) throw Error("fork", "cannot start " + program, errno);
+  if (pid_ == 0) {  // the child: only async-signal-safe calls from here
+    ::dup2(write_end.fd(), STDOUT_FILENO);
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, STDERR_FILENO);
+    if (descriptor_limit) {
+      const rlimit limit{*descriptor_limit, *descriptor_limit};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  write_end.close();
+  set_timeouts(read_end.fd(), std::chrono::seconds(10));
+  std::string line;
+  char c = 0;
+  while (line.size() < 200 && ::read(read_end.fd(), &c, 1) == 1 && c != '\n') line += c;
+  const auto colon = line.rfind(':');
+  if (!line.starts_with("listening on ") || colon == std::string::npos)
+    throw std::runtime_error(program + " did not say it was listening: '" + line + "'");
+  port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)));
+}
+
+ServerProcess::~ServerProcess() {
+  if (!exited_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void ServerProcess::signal(int number) const {
+  ::kill(pid_, number);
+}
+
+std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exited_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= give_up) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+namespace {
+
+std::size_t entries(const std::filesystem::path& dir) {
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir),
+                                                std::filesystem::directory_iterator()));
+}
+
+}  // namespace
+
+std::size_t ServerProcess::open_descriptors() const {
+  return entries(std::filesystem::path("/proc") / std::to_string(pid_) / "fd");
+}
+
+std::size_t ServerProcess::threads() const {
+  return entries(std::filesystem::path("/proc") / std::to_string(pid_) / "task");
+}
+
+double ServerProcess::cpu_seconds() const {
+  std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 void set_timeouts(int fd, std::chrono::milliseconds timeout) {

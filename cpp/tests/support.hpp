@@ -1,20 +1,25 @@
 // What the tests share: the byte vectors every suite uses, a server running in a thread of the
-// test process, clients that read while they write, and byte comparisons that say where and how
-// two byte strings differ.
+// test process or as a program of its own, clients that read while they write, and byte
+// comparisons that say where and how two byte strings differ.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "echolab/accept.hpp"
+#include "echolab/client_io.hpp"
 #include "echolab/program.hpp"
 #include "echolab/socket.hpp"
 #include "echolab/stop.hpp"
@@ -72,6 +77,34 @@ class ServerThread {
   std::uint16_t port_ = 0;
   std::thread thread_;
   std::atomic<bool> finished_{false};
+};
+
+// A server program in a child process (built beside the tests, in ECHO_LAB_BIN_DIR): started
+// with `args` after --host :: --port 0 (and, if given, a soft and hard descriptor limit), its port
+// read from the readiness line, its stderr discarded. Killed if it outlives the test.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& program, const std::vector<std::string>& args,
+                std::optional<rlim_t> descriptor_limit = std::nullopt);
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  ~ServerProcess();
+
+  pid_t pid() const noexcept { return pid_; }
+  std::uint16_t port() const noexcept { return port_; }
+  void signal(int number) const;
+  // The exit status once the process has exited (within `limit`), else nullopt; 128 + N for a
+  // death by signal N.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit);
+  bool running() { return !wait_exit(std::chrono::milliseconds(0)).has_value(); }
+  std::size_t open_descriptors() const;  // from /proc/PID/fd
+  std::size_t threads() const;           // from /proc/PID/task
+  double cpu_seconds() const;            // user plus system, so far
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  bool exited_ = false;
 };
 
 // How an echo exchange ended.

@@ -20,8 +20,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-INSTANTIATE_TEST_SUITE_P(EventLoop, EchoServerCases, ::testing::Values(&serve_event_loop));
-INSTANTIATE_TEST_SUITE_P(EventLoop, ConcurrentServerCases, ::testing::Values(&serve_event_loop));
+INSTANTIATE_TEST_SUITE_P(Async, EchoServerCases, ::testing::Values(&serve_async));
+INSTANTIATE_TEST_SUITE_P(Async, ConcurrentServerCases, ::testing::Values(&serve_async));
 
 // How a connection ended, seen from the client.
 enum class End { fin, reset, timeout };
@@ -84,13 +84,13 @@ StalledClient stall(std::uint16_t port, std::size_t limit, std::chrono::millisec
   return client;
 }
 
-TEST(EventLoopServer, FortyClientsAtOnceWithLargeWrites) {
-  ServerThread server(serve_event_loop);
+TEST(AsyncServer, FortyClientsAtOnceWithLargeWrites) {
+  ServerThread server(serve_async);
   expect_concurrent_echoes(server.port(), 40, 256 * 1024, 500, 200000, 20s);
 }
 
-TEST(EventLoopServer, AClientThatNeverReadsIsHeldBackWhileOthersAreServed) {
-  ServerThread server(serve_event_loop);
+TEST(AsyncServer, AClientThatNeverReadsIsHeldBackWhileOthersAreServed) {
+  ServerThread server(serve_async);
   // If the server stopped reading, the stalled client can have sent no more than the socket
   // buffers on both sides (for its data and for the echo) plus the server's own small buffer.
   const std::size_t kernel = 2 * (largest_buffer("/proc/sys/net/ipv4/tcp_wmem", 4 << 20) +
@@ -123,10 +123,10 @@ TEST(EventLoopServer, AClientThatNeverReadsIsHeldBackWhileOthersAreServed) {
   EXPECT_BYTES_EQ(stalled.sent, echoed);
 }
 
-TEST(EventLoopServer, IdleTimeoutClosesAnIdleConnectionButNotAnActiveOne) {
+TEST(AsyncServer, IdleTimeoutClosesAnIdleConnectionButNotAnActiveOne) {
   ServerOptions options;
   options.idle_timeout_seconds = 0.5;
-  ServerThread server(serve_event_loop, "::", options);
+  ServerThread server(serve_async, "::", options);
 
   const Socket idle = connect_tcp("127.0.0.1", server.port());
   set_timeouts(idle.fd(), 3s);
@@ -158,10 +158,10 @@ TEST(EventLoopServer, IdleTimeoutClosesAnIdleConnectionButNotAnActiveOne) {
   EXPECT_BYTES_EQ(std::string(15, 'x') + "end\n", echoed);
 }
 
-TEST(EventLoopServer, WithNoDrainAStopCutsBusyIdleAndStalledClientsAtOnce) {
+TEST(AsyncServer, WithNoDrainAStopCutsBusyIdleAndStalledClientsAtOnce) {
   ServerOptions options;
   options.drain_timeout_seconds = 0;
-  ServerThread server(serve_event_loop, "::", options);
+  ServerThread server(serve_async, "::", options);
   std::vector<Socket> clients;
   for (int i = 0; i < 10; ++i) {
     clients.push_back(connect_tcp(i % 2 ? "::1" : "127.0.0.1", server.port()));
@@ -200,11 +200,11 @@ TEST(EventLoopServer, WithNoDrainAStopCutsBusyIdleAndStalledClientsAtOnce) {
   EXPECT_TRUE(busy.get()) << "the busy client did not see its connection end cleanly";
 }
 
-TEST(EventLoopServer, ThreeLoopsShareThePortAndEachClientGetsItsOwnBytes) {
+TEST(AsyncServer, ThreeLoopsShareThePortAndEachClientGetsItsOwnBytes) {
   ServerOptions options;
   options.threads = 3;
   options.max_connections = 100;  // counted over all the loops
-  ServerThread server(serve_event_loop, "::", options);
+  ServerThread server(serve_async, "::", options);
   expect_concurrent_echoes(server.port(), 30, 64 * 1024, 900, 4096, 10s);
   // A stop shuts every loop's listener down: whichever loop the kernel would pick, a new client
   // is refused. The idle clients on every loop keep the drain going until a second stop.
@@ -224,11 +224,11 @@ TEST(EventLoopServer, ThreeLoopsShareThePortAndEachClientGetsItsOwnBytes) {
   EXPECT_LT(seconds_since(start), 1.0);
 }
 
-TEST(EventLoopServer, MaxConnectionsCountsEveryLoop) {
+TEST(AsyncServer, MaxConnectionsCountsEveryLoop) {
   ServerOptions options;
   options.threads = 4;
   options.max_connections = 2;
-  ServerThread server(serve_event_loop, "::", options);
+  ServerThread server(serve_async, "::", options);
   std::vector<Socket> served;
   for (int i = 0; i < 2; ++i) {
     served.push_back(connect_tcp("127.0.0.1", server.port()));

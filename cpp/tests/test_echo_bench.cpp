@@ -1,5 +1,5 @@
 // echo_bench's parts: the histogram's percentiles, the byte streams it verifies echoes against,
-// its command line, the /proc parser, and whole runs against the event-loop server in process.
+// its command line, the /proc parser, and whole runs against async_echo_server in process.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -178,7 +178,7 @@ TEST(ProcessSample, ParsesStatAndStatus) {
   EXPECT_TRUE(sample_process(::getpid()).has_value());
 }
 
-// Whole runs of the load generator against the event-loop server, in process.
+// Whole runs of the load generator against async_echo_server, in process.
 Options quick(Mode mode, std::uint16_t port, std::size_t connections, std::size_t size) {
   Options o;
   o.host = "127.0.0.1";
@@ -196,7 +196,7 @@ Options quick(Mode mode, std::uint16_t port, std::size_t connections, std::size_
 }
 
 TEST(BenchRun, EveryModeVerifiesEveryByteAgainstAGoodServer) {
-  testing::ServerThread server(serve_event_loop);
+  testing::ServerThread server(serve_async);
   for (const Options& o :
        {quick(Mode::pingpong, server.port(), 20, 100), quick(Mode::stream, server.port(), 3, 65536),
         quick(Mode::rate, server.port(), 10, 1000)}) {
@@ -217,7 +217,7 @@ TEST(BenchRun, EveryModeVerifiesEveryByteAgainstAGoodServer) {
 }
 
 TEST(BenchRun, OpenLoopKeepsToTheRate) {
-  testing::ServerThread server(serve_event_loop);
+  testing::ServerThread server(serve_async);
   Options o = quick(Mode::rate, server.port(), 4, 64);
   o.rate = 5000;
   o.duration_seconds = 0.4;

@@ -1,4 +1,4 @@
-// EchoConnection, the event-loop server's connection state machine, driven without sockets; and
+// EchoConnection, async_echo_server's connection state machine, driven without sockets; and
 // the fuzz harness's seed corpus (plus seeded random scripts) replayed through the harness's own
 // entry point, so its invariants are checked in every build, not only under libFuzzer.
 #include <gtest/gtest.h>

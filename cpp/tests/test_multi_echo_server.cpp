@@ -4,14 +4,13 @@
 namespace echolab::testing {
 namespace {
 
-INSTANTIATE_TEST_SUITE_P(ThreadPerConnection, EchoServerCases, ::testing::Values(&serve_threaded));
-INSTANTIATE_TEST_SUITE_P(ThreadPerConnection, ConcurrentServerCases,
-                         ::testing::Values(&serve_threaded));
+INSTANTIATE_TEST_SUITE_P(Multi, EchoServerCases, ::testing::Values(&serve_multi));
+INSTANTIATE_TEST_SUITE_P(Multi, ConcurrentServerCases, ::testing::Values(&serve_multi));
 
-TEST(ThreadPerConnectionServer, TheCutShutsDownEverySessionAndJoinsItsThread) {
+TEST(MultiServer, TheCutShutsDownEverySessionAndJoinsItsThread) {
   ServerOptions options;
   options.drain_timeout_seconds = 0;
-  ServerThread server(serve_threaded, "::", options);
+  ServerThread server(serve_multi, "::", options);
   std::vector<Socket> clients;
   for (int i = 0; i < 10; ++i) {
     clients.push_back(connect_tcp("::1", server.port()));

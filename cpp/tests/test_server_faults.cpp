@@ -2,24 +2,16 @@
 // flight, a second SIGTERM, running out of descriptors (ulimit -n 64), a client that leaves
 // without reading its echo, and thousands of clients that reset. Each case starts the program
 // itself (build/bin), so signals, descriptor limits and the process's exit status are real.
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,101 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// A server program in a child process: started with `args` (and, if given, a soft and hard
-// descriptor limit), its port read from the readiness line. Killed if it outlives the test.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& program, const std::vector<std::string>& args,
-                std::optional<rlim_t> descriptor_limit = std::nullopt) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw Error("pipe2", "cannot make a pipe", errno);
-    Socket read_end(out[0]);
-    Socket write_end(out[1]);
-    std::vector<std::string> words{std::string(ECHO_LAB_BIN_DIR) + "/" + program, "--host",
-                                   "::", "--port", "0"};
-    words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-
-    pid_ = ::fork();
-    if (pid_ < 0) throw Error("fork", "cannot start " + program, errno);
-    if (pid_ == 0) {  // the child: only async-signal-safe calls from here
-      ::dup2(write_end.fd(), STDOUT_FILENO);
-      const int null = ::open("/dev/null", O_WRONLY);
-      if (null >= 0) ::dup2(null, STDERR_FILENO);
-      if (descriptor_limit) {
-        const rlimit limit{*descriptor_limit, *descriptor_limit};
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-      }
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    write_end.close();
-    set_timeouts(read_end.fd(), 10s);
-    std::string line;
-    char c = 0;
-    while (line.size() < 200 && ::read(read_end.fd(), &c, 1) == 1 && c != '\n') line += c;
-    const auto colon = line.rfind(':');
-    if (!line.starts_with("listening on ") || colon == std::string::npos)
-      throw std::runtime_error(program + " did not say it was listening: '" + line + "'");
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)));
-  }
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess() {
-    if (!exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  std::uint16_t port() const { return port_; }
-  void signal(int number) const { ::kill(pid_, number); }
-
-  // The exit status once the process has exited (within `limit`), else nullopt.
-  std::optional<int> wait_exit(std::chrono::milliseconds limit) {
-    const auto give_up = Clock::now() + limit;
-    for (;;) {
-      int status = 0;
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      if (Clock::now() >= give_up) return std::nullopt;
-      std::this_thread::sleep_for(5ms);
-    }
-  }
-  bool running() { return !wait_exit(0ms).has_value(); }
-
-  std::size_t open_descriptors() const {
-    const auto dir = std::filesystem::path("/proc") / std::to_string(pid_) / "fd";
-    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir),
-                                                  std::filesystem::directory_iterator()));
-  }
-
-  // User plus system CPU time so far.
-  double cpu_seconds() const {
-    std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i == 14) utime = std::stoull(field);
-      if (i == 15) stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-  bool exited_ = false;
-};
 
 bool concurrent(const std::string& program) {
   return program != "echo_server";

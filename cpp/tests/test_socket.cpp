@@ -16,8 +16,7 @@ namespace echolab {
 namespace {
 
 std::uint16_t port_of(const Socket& socket) {
-  const std::string address = local_address(socket.fd());
-  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  return local_host_port(socket.fd()).port;
 }
 
 TEST(FormatAddress, Ipv4HasNoBrackets) {
@@ -48,7 +47,19 @@ TEST(ListenTcp, PortZeroPicksAPortAndPrintsTheDualStackAddress) {
   const Socket listener = listen_tcp("::", 0);
   const std::string address = local_address(listener.fd());
   EXPECT_TRUE(address.starts_with("[::]:")) << address;
-  EXPECT_NE(port_of(listener), 0);
+  const HostPort bound = local_host_port(listener.fd());
+  EXPECT_EQ(bound.host, "::");
+  EXPECT_NE(bound.port, 0);
+  EXPECT_EQ(address, "[::]:" + std::to_string(bound.port));
+}
+
+// Sockets that all ask for SO_REUSEPORT share one address; one that does not is refused.
+TEST(ListenTcp, ReusePortLetsSeveralListenersShareAnAddress) {
+  const Socket first = listen_tcp("127.0.0.1", 0, {.reuse_port = true});
+  const std::uint16_t port = port_of(first);
+  const Socket second = listen_tcp("127.0.0.1", port, {.reuse_port = true});
+  EXPECT_EQ(port_of(second), port);
+  EXPECT_THROW(listen_tcp("127.0.0.1", port), Error);
 }
 
 TEST(ListenTcp, DualStackListenerIsReachableThroughIpv4AndIpv6) {
@@ -193,17 +204,6 @@ TEST(WriteAll, APeerThatHasGoneIsAnErrorNotSigpipe) {
     EXPECT_EQ(e.code(), std::errc::broken_pipe);  // and the process is still alive
     EXPECT_TRUE(is_disconnect(e.code()));
   }
-}
-
-TEST(ReadExactly, ReadsAcrossManySmallWritesAndReportsAnEarlyEnd) {
-  int pair[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
-  Socket writer(pair[0]);
-  const Socket reader(pair[1]);
-  for (const char c : std::string("abcdef")) write_all(writer.fd(), std::string_view(&c, 1));
-  EXPECT_EQ(read_exactly(reader.fd(), 4), "abcd");
-  writer.close();
-  EXPECT_THROW(read_exactly(reader.fd(), 3), ConnectionLost);
 }
 
 TEST(Vectors, SeededGeneratorMatchesTheSharedDefinition) {

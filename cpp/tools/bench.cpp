@@ -96,29 +96,6 @@ const char* mode_name(Mode mode) noexcept {
   return "?";
 }
 
-namespace {
-
-double parse_number(const std::string& text, const char* flag, bool zero_allowed) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0 ||
-      (value == 0 && !zero_allowed))
-    throw UsageError(std::string(flag) + " must be a " + (zero_allowed ? "" : "positive ") +
-                     "number, not '" + text + "'");
-  return value;
-}
-
-std::size_t parse_whole(const std::string& text, const char* flag, std::size_t largest) {
-  std::size_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > largest)
-    throw UsageError(std::string(flag) + " must be a whole number from 1 to " +
-                     std::to_string(largest) + ", not '" + text + "'");
-  return value;
-}
-
-}  // namespace
-
 std::size_t parse_size(const std::string& text) {
   std::size_t value = 0;
   const char* const last = text.data() + text.size();
@@ -156,25 +133,25 @@ Options parse_options(std::span<char* const> args) {
         throw UsageError("--mode must be pingpong, stream or rate, not '" + *v + "'");
       }
     } else if (auto c = flag_value(args, i, "--connections")) {
-      options.connections = parse_whole(*c, "--connections", 100'000);
+      options.connections = parse_count(*c, "--connections", 100'000);
     } else if (auto s = flag_value(args, i, "--size")) {
       options.size = parse_size(*s);
     } else if (auto w = flag_value(args, i, "--window")) {
-      options.window = parse_whole(*w, "--window", 1024);
+      options.window = parse_count(*w, "--window", 1024);
       window_given = true;
     } else if (auto r = flag_value(args, i, "--rate")) {
-      options.rate = parse_number(*r, "--rate", false);
+      options.rate = parse_number(*r, "--rate", false, " of messages per second");
       rate_given = true;
     } else if (auto u = flag_value(args, i, "--warmup")) {
-      options.warmup_seconds = parse_number(*u, "--warmup", true);
+      options.warmup_seconds = parse_number(*u, "--warmup", true, " of seconds");
     } else if (auto d = flag_value(args, i, "--duration")) {
-      options.duration_seconds = parse_number(*d, "--duration", false);
+      options.duration_seconds = parse_number(*d, "--duration", false, " of seconds");
     } else if (auto n = flag_value(args, i, "--repetitions")) {
-      options.repetitions = parse_whole(*n, "--repetitions", 1000);
+      options.repetitions = parse_count(*n, "--repetitions", 1000);
     } else if (auto p = flag_value(args, i, "--server-pid")) {
-      options.server_pid = static_cast<int>(parse_whole(*p, "--server-pid", 1 << 30));
+      options.server_pid = static_cast<int>(parse_count(*p, "--server-pid", 1 << 30));
     } else if (auto t = flag_value(args, i, "--drain-timeout")) {
-      options.drain_seconds = parse_number(*t, "--drain-timeout", false);
+      options.drain_seconds = parse_number(*t, "--drain-timeout", false, " of seconds");
     } else if (auto l = flag_value(args, i, "--label")) {
       options.label = *l;
     } else if (arg == "--json") {

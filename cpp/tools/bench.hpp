@@ -1,11 +1,11 @@
 // echo_bench's parts: a latency histogram, the verifiable byte streams the connections send, the
 // command line, and the load generator itself (one epoll thread, see bench.cpp).
 //
-// The method is shared/BENCH.md's: closed-loop ping-pong with one message in flight per
-// connection, streaming with a window of messages in flight, or an open loop at a target rate
-// whose latencies are measured from when each message should have been sent (so a server that
-// stalls cannot hide its stall by slowing the client down: no coordinated omission). Every
-// echoed byte is compared with what was sent.
+// Three ways to load a server: closed-loop ping-pong with one message in flight per connection,
+// streaming with a window of messages in flight, or an open loop at a target rate whose latencies
+// are measured from when each message should have been sent (so a server that stalls cannot hide
+// its stall by slowing the client down: no coordinated omission). Every echoed byte is compared
+// with what was sent.
 #pragma once
 
 #include <bit>

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "echolab/cli.hpp"
-#include "echolab/program.hpp"  // program_name
-#include "echolab/stop.hpp"
+#include "echolab/diagnostics.hpp"
+#include "echolab/socket.hpp"
 #include "tools/bench.hpp"
 
 namespace {

@@ -8,9 +8,15 @@
 // ECHO_LAB_SHIM_SEED   seeds the choices (default 1), so a failure can be replayed
 // ECHO_LAB_SHIM_EINTR  percent of calls that fail with EINTR (default 10)
 // ECHO_LAB_SHIM_SHORT  percent of the remaining calls cut to a random shorter length (default 50)
+// ECHO_LAB_SHIM_ONLY   "sockets": leave pipes alone too (a server's stdout to the harness is not
+//                      the network a server case is about)
 // Only sockets and pipes are touched: they are where short counts happen. An eventfd or a
-// terminal is left alone (an eventfd never moves fewer than its 8 bytes).
+// terminal is left alone (an eventfd never moves fewer than its 8 bytes). Only calls that could
+// block are touched, as only they are cut short or interrupted by the kernel for a reason of its
+// own: on a non-blocking descriptor a short read means nothing more is waiting and a short write
+// means the buffer is full, and event loops (libuv, tokio) rely on both to know when to wait.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +25,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 namespace {
@@ -34,7 +41,13 @@ struct Settings {
   std::uint64_t seed;
   int eintr;
   int shorten;
+  bool sockets_only;
 };
+
+bool sockets_only_from_env() {
+  const char* text = std::getenv("ECHO_LAB_SHIM_ONLY");
+  return text != nullptr && std::string_view(text) == "sockets";
+}
 
 std::uint64_t seed_from_env() {
   const char* text = std::getenv("ECHO_LAB_SHIM_SEED");
@@ -43,7 +56,7 @@ std::uint64_t seed_from_env() {
 
 const Settings& settings() {
   static const Settings s{seed_from_env(), percent_from_env("ECHO_LAB_SHIM_EINTR", 10),
-                          percent_from_env("ECHO_LAB_SHIM_SHORT", 50)};
+                          percent_from_env("ECHO_LAB_SHIM_SHORT", 50), sockets_only_from_env()};
   return s;
 }
 
@@ -59,16 +72,22 @@ std::uint64_t next_random() {
   return z ^ (z >> 31);
 }
 
-bool affected(int fd) {
+bool affected(int fd, bool sockets_only) {
   struct stat info {};
-  return ::fstat(fd, &info) == 0 && (S_ISSOCK(info.st_mode) || S_ISFIFO(info.st_mode));
+  if (::fstat(fd, &info) != 0) return false;
+  return S_ISSOCK(info.st_mode) || (!sockets_only && S_ISFIFO(info.st_mode));
+}
+
+bool may_block(int fd, int flags) {
+  const int status = ::fcntl(fd, F_GETFL);
+  return status >= 0 && (status & O_NONBLOCK) == 0 && (flags & MSG_DONTWAIT) == 0;
 }
 
 // What to do with one call: fail with EINTR (returns true), or go ahead with `length` possibly
 // cut down to at least one byte.
-bool interrupt_or_shorten(int fd, std::size_t& length) {
-  if (length == 0 || !affected(fd)) return false;
+bool interrupt_or_shorten(int fd, std::size_t& length, int flags = 0) {
   const Settings& s = settings();
+  if (length == 0 || !affected(fd, s.sockets_only) || !may_block(fd, flags)) return false;
   if (static_cast<int>(next_random() % 100) < s.eintr) {
     errno = EINTR;
     return true;
@@ -89,13 +108,13 @@ extern "C" {
 
 ssize_t send(int fd, const void* buffer, std::size_t length, int flags) {
   static const auto next = real<ssize_t (*)(int, const void*, std::size_t, int)>("send");
-  if (interrupt_or_shorten(fd, length)) return -1;
+  if (interrupt_or_shorten(fd, length, flags)) return -1;
   return next(fd, buffer, length, flags);
 }
 
 ssize_t recv(int fd, void* buffer, std::size_t length, int flags) {
   static const auto next = real<ssize_t (*)(int, void*, std::size_t, int)>("recv");
-  if (interrupt_or_shorten(fd, length)) return -1;
+  if (interrupt_or_shorten(fd, length, flags)) return -1;
   return next(fd, buffer, length, flags);
 }
 

@@ -1,10 +1,10 @@
-# The chapter's echo client on the Sockets standard library (Julia 1.8 or later), byte exact:
+# The chapter's echo client on the Sockets standard library (Julia 1.5 or later), byte exact:
 # a line is the bytes before "\n", sent with its "\n", and the whole echo is read back
-# before it is printed.
+# before it is printed. --raw copies bytes both ways instead, with no lines.
 using Sockets
 
 const PROGRAM = "EchoClient.jl"
-const USAGE = "usage: julia EchoClient.jl HOST [PORT]"
+const USAGE = "usage: julia EchoClient.jl [--raw] HOST [PORT]"
 
 function usage_error()
     println(stderr, USAGE)
@@ -12,11 +12,13 @@ function usage_error()
 end
 
 function parse_options(args)
+    raw = !isempty(args) && args[1] == "--raw"
+    args = raw ? args[2:end] : args
     (1 <= length(args) <= 2 && !isempty(args[1]) && !startswith(args[1], "-")) || usage_error()
-    length(args) == 1 && return args[1], 2000
+    length(args) == 1 && return raw, args[1], 2000
     # Digits only: parse(Int, ...) alone would also take "+80" and surrounding blanks.
     (occursin(r"^[0-9]{1,5}$", args[2]) && parse(Int, args[2]) <= 65535) || usage_error()
-    return args[1], parse(Int, args[2])
+    return raw, args[1], parse(Int, args[2])
 end
 
 hostport(host, port) = occursin(':', host) ? "[$host]:$port" : "$host:$port"
@@ -54,9 +56,7 @@ function lost(host, port, reason)
     exit(1)
 end
 
-function main(args)
-    host, port = parse_options(args)
-    server = connect_any(host, port)
+function line_mode(server, host, port)
     interactive = stdin isa Base.TTY
     while true
         if interactive
@@ -75,11 +75,55 @@ function main(args)
             read(server, length(line))
         catch e
             e isa Base.IOError || rethrow()
+            # Before Julia 1.8 a TCPSocket closes itself when the server's FIN arrives, so a
+            # server that half-closed early shows up here, as a write to a closed stream.
+            isopen(server) || lost(host, port, "the server closed the connection")
             lost(host, port, sprint(showerror, e))
         end
         length(echo) == length(line) || lost(host, port, "the server closed the connection mid-echo")
         write(stdout, "Echoed: '", echo[1:end-1], "'\n")
     end
+end
+
+# closewrite (Julia 1.8) sends FIN and keeps the receiving side open. Older Julia has no such
+# call; shutdown(2) on the socket's descriptor does the same, once every write has returned.
+if !isdefined(Base, :closewrite)
+    function closewrite(socket::TCPSocket)
+        if ccall(:shutdown, Cint, (RawFD, Cint), Base._fd(socket), 1) != 0  # 1: SHUT_WR
+            errno = Libc.errno()
+            throw(Base.IOError("shutdown: " * Libc.strerror(errno), -errno))
+        end
+        return nothing
+    end
+end
+
+# Both ways at once, in two tasks: a client that wrote everything before reading would
+# deadlock against a server that stops reading while its echo is not being read.
+function raw_mode(server, host, port)
+    @async try
+        while !eof(stdin)
+            write(server, readavailable(stdin))
+        end
+        closewrite(server)  # half-close: the server finishes the echo, then closes
+    catch e
+        e isa Base.IOError || rethrow()
+        # The connection is gone: the receiving side below sees it and reports it.
+    end
+    try
+        while !eof(server)
+            write(stdout, readavailable(server))
+        end
+    catch e
+        e isa Base.IOError || rethrow()
+        lost(host, port, sprint(showerror, e))
+    end
+    flush(stdout)
+end
+
+function main(args)
+    raw, host, port = parse_options(args)
+    server = connect_any(host, port)
+    (raw ? raw_mode : line_mode)(server, host, port)
     close(server)
 end
 

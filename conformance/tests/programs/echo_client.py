@@ -75,6 +75,8 @@ def main() -> int:
     parser.add_argument("host")
     parser.add_argument("port", type=int, nargs="?", default=2000)
     args = parser.parse_args()
+    if not args.host or not 0 <= args.port <= 65535:
+        parser.error("HOST must not be empty and PORT must be 0..65535")
     sock = connect(args.host, args.port)
     try:
         return raw(sock, args.flaw) if args.raw else lines(sock, args.flaw)

@@ -25,7 +25,7 @@ BROKEN = {
     "one-client": "serves one client, then exits",
 }
 AWKWARD = {
-    "one-byte-segments": "echoes every byte in its own segment, Nagle off",
+    "one-byte-segments": "echoes every byte of a connection's first 64 KiB in its own segment, Nagle off",
     "late-ready": "prints its readiness line 2 s after starting",
     "none": "no flaw at all",
 }
@@ -48,7 +48,10 @@ def serve(conn: socket.socket, flaw: str) -> None:
                 pending += data
                 whole = len(pending) - len(pending) % 1000
                 data, pending = pending[:whole], pending[whole:]
-            pieces = [data[i:i + 1] for i in range(len(data))] if flaw == "one-byte-segments" else [data]
+            # Past 64 KiB, sixteen million one-byte segments test the kernel's receive queue, not
+            # the tester: the rest goes in whole sends.
+            tiny = flaw == "one-byte-segments" and echoed < 65536
+            pieces = [data[i:i + 1] for i in range(len(data))] if tiny else [data]
             for piece in pieces:
                 conn.sendall(piece)
             echoed += len(data)

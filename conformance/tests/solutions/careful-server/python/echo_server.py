@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Stage careful-server: every byte, whatever the network does. Loop on short writes, finish
+the echo after the client's half-close and then close (FIN, never RST), survive a client's
+reset, serve IPv4 and IPv6 clients on :: (the launch code below already listens dual-stack and
+exits 0 on SIGTERM).
+
+Check it: python3 -m conformance check careful-server lab-guides/starters/careful-server/python
+"""
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import time
+
+PROG = "echo_server"
+CHUNK = 64 * 1024  # the most one recv() asks for
+
+
+def serve(conn: socket.socket, peer: tuple) -> None:
+    """Echo one client's bytes until it closes; leaving the with-block closes our side too.
+    peer is the client's address, for messages."""
+    with conn:
+        # The half-close needs nothing more: b"" comes only after the client's last byte, and
+        # the echo of it is sent by then, so the close that follows sends FIN, not RST.
+        try:
+            # recv() returns whatever has arrived, not a line; b"" means the client has closed.
+            while data := conn.recv(CHUNK):
+                # send() may take fewer bytes than it was given; sendall() loops until all are.
+                conn.sendall(data)
+        except OSError as err:  # a reset or a broken pipe ends this session only
+            print(f"{PROG}: {host_port(*peer[:2])}: {err.strerror or err}", file=sys.stderr)
+
+
+# --- the launch contract: arguments, listening, readiness line, signals (already done) -------
+
+def port_number(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return int(text)
+
+
+def host_name(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("the host must not be empty")
+    return text
+
+
+def host_port(host: str, port: int) -> str:
+    """'[::1]:2000' or '127.0.0.1:2000': brackets keep an IPv6 address apart from its port."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or exit 1 with one line saying why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        server = socket.socket(family, kind, proto)
+        # A restarted server may bind its port while old connections sit in TIME_WAIT.
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            # Dual stack: on :: IPv4 clients arrive too, as ::ffff:a.b.c.d.
+            server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        server.bind(address)
+        server.listen(socket.SOMAXCONN)
+    except OSError as err:
+        sys.exit(f"{PROG}: cannot listen on {host_port(host, port)}: {err.strerror or err}")
+    return server
+
+
+def announce(line: str) -> None:
+    """Write the readiness line to stdout at once and whole. print(line, flush=True) nearly
+    does, but when a write to a pipe takes only part of the line, Python's stdout buffer drops
+    the rest: the short count this lab teaches you to loop over, so loop here too."""
+    data = line.encode()
+    while data:
+        data = data[os.write(sys.stdout.fileno(), data):]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog=PROG, description="TCP echo server", allow_abbrev=False,
+                                     epilog="example: python3 echo_server.py --port 2000")
+    parser.add_argument("--host", type=host_name, default="::",
+                        help="address to listen on (default ::, which takes IPv4 too)")
+    parser.add_argument("--port", type=port_number, default=2000,
+                        help="port, 0 for any free one (default 2000)")
+    args = parser.parse_args()  # bad arguments: usage on stderr, exit 2
+    # SIGTERM and Ctrl-C: exit 0. The SystemExit interrupts a blocking accept() or recv().
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: sys.exit(0))
+    server = listen(args.host, args.port)
+    host, port = server.getsockname()[:2]
+    announce(f"listening on {host_port(host, port)}\n")
+    while True:
+        try:
+            conn, peer = server.accept()
+        except OSError as err:
+            # Out of file descriptors, say: this client is lost, the server is not. Pause,
+            # so as not to spin on the same error.
+            print(f"{PROG}: accept: {err.strerror or err}", file=sys.stderr)
+            time.sleep(0.1)
+            continue
+        serve(conn, peer)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+// line-client: the chapter's client, fixed: read stdin line by line, send each line with its
+// newline, wait for the whole echo (however the stream splits it) and print Echoed: 'LINE'.
+// A line BYE (or BYE\r) ends the session without being sent; so does the end of input (exit 0).
+// Failing to connect or losing the connection: one line on stderr, exit 1.
+//
+// Check it:  python3 -m conformance check line-client lab-guides/starters/line-client/cpp
+//
+// The command line and connecting are done; your part is the TODOs.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace {
+
+[[noreturn]] void usage() {
+  std::cerr << "usage: echo_client HOST [PORT]\n"
+               "  e.g. echo_client ::1 2000   (HOST: a name, an IPv4 or an IPv6 address)\n";
+  std::exit(2);
+}
+
+bool is_port(std::string_view text) {
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  return error == std::errc() && end == text.data() + text.size() && port <= 65535;
+}
+
+// Owns a descriptor and closes it when it goes out of scope; it can be moved, never copied.
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Socket& operator=(Socket&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~Socket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void cannot_connect(const std::string& host, const std::string& port,
+                                 const char* reason) {
+  const bool v6 = host.find(':') != std::string::npos;
+  std::cerr << "echo_client: cannot connect to " << (v6 ? "[" + host + "]" : host) << ":" << port
+            << ": " << reason << "\n";
+  std::exit(1);
+}
+
+// A socket connected to host:port, trying each address the name has; on failure, one line
+// naming the address, and exit 1.
+Socket connect_to(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    cannot_connect(host, port, gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, freeaddrinfo);
+  int reason = 0;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    Socket s(socket(a->ai_family, a->ai_socktype, a->ai_protocol));
+    if (s.fd() >= 0 && connect(s.fd(), a->ai_addr, a->ai_addrlen) == 0) return s;
+    reason = errno;
+  }
+  cannot_connect(host, port, std::strerror(reason));
+}
+
+// Writes all len bytes of buf, looping over short counts and EINTR; false on an error.
+bool write_all(int fd, const char* buf, std::size_t len) {
+  while (len > 0) {
+    const ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    buf += n;
+    len -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Reads exactly len bytes into buf; false if the connection ends or fails first.
+bool recv_all(int fd, char* buf, std::size_t len) {
+  while (len > 0) {
+    const ssize_t n = recv(fd, buf, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buf += n;
+    len -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The session: every line of stdin and its echo. Returns the exit status.
+int talk(const Socket& sock) {
+  const bool prompt = isatty(STDIN_FILENO);
+  std::string line;
+  for (;;) {
+    if (prompt) std::cout << "Enter line:" << std::flush;
+    if (!std::getline(std::cin, line) || line == "BYE" || line == "BYE\r") return 0;
+    line += '\n';
+    std::string echo(line.size(), '\0');
+    if (!write_all(sock.fd(), line.data(), line.size()) ||
+        !recv_all(sock.fd(), echo.data(), echo.size())) {
+      std::cerr << "echo_client: lost the connection before the whole echo came back\n";
+      return 1;
+    }
+    echo.pop_back();
+    std::cout << "Echoed: '" << echo << "'\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3 || argv[1][0] == '-' || argv[1][0] == '\0') usage();
+  if (argc == 3 && !is_port(argv[2])) usage();
+  // A server that has gone away makes write fail with EPIPE, rather than kill us with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  const Socket sock = connect_to(argv[1], argc == 3 ? argv[2] : "2000");
+  return talk(sock);
+}

@@ -1,0 +1,37 @@
+"""ipv6-only: the listening socket is IPv6 only, so IPv4 clients are refused."""
+import argparse
+import signal
+import socket
+import sys
+import threading
+
+
+def serve(conn):
+    with conn:
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                conn.sendall(data)
+        except OSError as e:
+            print(f"session ended: {e}", file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="::")
+    parser.add_argument("--port", type=int, default=2000)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    server.bind((args.host, args.port))
+    server.listen()
+    print(f"listening on [{args.host}]:{server.getsockname()[1]}", flush=True)
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+main()

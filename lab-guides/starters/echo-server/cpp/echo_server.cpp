@@ -1,0 +1,145 @@
+// echo-server: echo one client at a time: accept a connection, send back every byte it sends,
+// as soon as it arrives, until it closes; then serve the next.
+//
+// Check it:  python3 -m conformance check echo-server lab-guides/starters/echo-server/cpp
+//
+// The command line, the listening socket and the signals are done; your part is the TODO.
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace {
+
+[[noreturn]] void usage() {
+  std::cerr << "usage: echo_server [--host HOST] [--port PORT]\n"
+               "  e.g. echo_server --host :: --port 2000   (:: serves IPv4 and IPv6 clients)\n";
+  std::exit(2);
+}
+
+// SIGTERM or Ctrl-C: exit 0 at once. _exit is safe in a signal handler; std::exit is not.
+void on_signal(int) {
+  _exit(0);
+}
+
+bool is_port(std::string_view text) {
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+  return error == std::errc() && end == text.data() + text.size() && port <= 65535;
+}
+
+// host:port, with an IPv6 host in brackets: [::1]:2000
+std::string address(const std::string& host, const std::string& port) {
+  return (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + port;
+}
+
+// Owns a descriptor and closes it when it goes out of scope; it can be moved, never copied.
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Socket& operator=(Socket&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~Socket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void cannot_listen(const std::string& where, const char* reason) {
+  std::cerr << "echo_server: cannot listen on " << where << ": " << reason << "\n";
+  std::exit(1);
+}
+
+// A socket listening on host:port; on failure, one line naming the address, and exit 1.
+Socket listen_on(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_flags = AI_PASSIVE;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    cannot_listen(address(host, port), gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, freeaddrinfo);
+  int reason = 0, on = 1, off = 0;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    Socket s(socket(a->ai_family, a->ai_socktype, a->ai_protocol));
+    if (s.fd() < 0) {
+      reason = errno;
+      continue;
+    }
+    setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    // Dual stack: an IPv6 socket on :: takes IPv4 clients too, as ::ffff:a.b.c.d.
+    if (a->ai_family == AF_INET6) setsockopt(s.fd(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (bind(s.fd(), a->ai_addr, a->ai_addrlen) == 0 && listen(s.fd(), SOMAXCONN) == 0) return s;
+    reason = errno;
+  }
+  cannot_listen(address(host, port), std::strerror(reason));
+}
+
+// "listening on [::]:40213", with the port really bound (--port 0 lets the system pick one).
+void say_ready(const Socket& listener) {
+  sockaddr_storage bound{};
+  socklen_t size = sizeof bound;
+  char host[80], port[8];
+  getsockname(listener.fd(), reinterpret_cast<sockaddr*>(&bound), &size);
+  getnameinfo(reinterpret_cast<sockaddr*>(&bound), size, host, sizeof host, port, sizeof port,
+              NI_NUMERICHOST | NI_NUMERICSERV);
+  std::cout << "listening on " << address(host, port) << std::endl;  // endl flushes: now, not later
+}
+
+// Echoes everything the client sends until it closes its side.
+void serve(Socket client) {
+  // TODO(echo-server): in a loop, recv() into a buffer (char buf[4096]). recv returns how many
+  // bytes arrived, 0 once the client has closed, or -1 on an error: 0 or -1 ends the session.
+  // Send those bytes straight back with send() before reading again: do not wait for a newline
+  // or for the client to finish. (client.fd() is the descriptor; it closes when serve returns.)
+  (void)client;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "::", port = "2000";
+  for (int i = 1; i < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    if (i + 1 == argc) usage();
+    if (flag == "--host" && argv[i + 1][0] != '\0')
+      host = argv[i + 1];
+    else if (flag == "--port" && is_port(argv[i + 1]))
+      port = argv[i + 1];
+    else
+      usage();
+  }
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  const Socket listener = listen_on(host, port);
+  say_ready(listener);
+  for (;;) {
+    const int fd = accept(listener.fd(), nullptr, nullptr);
+    if (fd < 0) {
+      // Out of descriptors: wait for some to be freed rather than spin. Others: try again.
+      if (errno == EMFILE || errno == ENFILE)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    serve(Socket(fd));
+  }
+}

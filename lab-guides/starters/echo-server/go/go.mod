@@ -1,0 +1,3 @@
+module echolab/my-echo-server
+
+go 1.19

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Stage event-loop-server: one thread, non-blocking sockets and a readiness loop, with bounded
+buffers and backpressure.
+
+Check it: python3 -m conformance check event-loop-server lab-guides/starters/event-loop-server/python
+
+The loop is written by hand over Python's selectors module, a thin layer over the system's
+readiness API (epoll on Linux): select() waits until some sockets can be read or written
+without blocking, and says which. No socket ever blocks, so one thread serves every client.
+"""
+
+import argparse
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+
+PROG = "echo_server"
+CHUNK = 64 * 1024  # the most one recv() asks for
+LIMIT = 64 * 1024  # owed to a client beyond this, we stop reading from it until it reads
+
+
+class Session:
+    """One client: its socket, the bytes read from it and not yet sent back, and whether it
+    has half-closed (nothing more will come, but what we owe still goes back)."""
+
+    def __init__(self, conn: socket.socket, peer: tuple) -> None:
+        self.conn = conn
+        self.peer = peer
+        self.owed = bytearray()
+        self.client_done = False
+
+
+def on_ready(sel: selectors.BaseSelector, session: Session, events: int) -> None:
+    """session.conn can be read (events & selectors.EVENT_READ) or written (EVENT_WRITE)
+    without blocking."""
+    # TODO(event-loop-server): replace the close() below with the session's work:
+    # - readable: data = conn.recv(CHUNK) and append it to session.owed; b"" is the client's
+    #   half-close: set session.client_done.
+    # - then send what is owed: n = conn.send(session.owed) sends what the kernel takes now (it
+    #   raises BlockingIOError if nothing fits); del session.owed[:n].
+    # - any other OSError (a reset): print one line on stderr, close(sel, session), return.
+    # - client done and nothing owed: close(sel, session), which sends our FIN.
+    # - otherwise ask for what you need next with sel.modify(conn, events, session): EVENT_WRITE
+    #   while something is owed, EVENT_READ only while len(session.owed) < LIMIT. Not reading
+    #   a client that does not read its echo is the backpressure: the kernel then stops it too.
+    close(sel, session)
+
+
+def close(sel: selectors.BaseSelector, session: Session) -> None:
+    sel.unregister(session.conn)
+    session.conn.close()
+
+
+def accept(sel: selectors.BaseSelector, server: socket.socket) -> None:
+    try:
+        conn, peer = server.accept()
+    except BlockingIOError:
+        return  # the client left before we got to it
+    except OSError as err:
+        # Out of file descriptors, say: the listening socket stays readable, and trying again
+        # at once would spin. Pause; every client waits, but only while this lasts.
+        print(f"{PROG}: accept: {err.strerror or err}", file=sys.stderr)
+        time.sleep(0.1)
+        return
+    conn.setblocking(False)
+    sel.register(conn, selectors.EVENT_READ, Session(conn, peer))
+
+
+# --- the launch contract: arguments, listening, readiness line, signals (already done) -------
+
+def port_number(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return int(text)
+
+
+def host_name(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("the host must not be empty")
+    return text
+
+
+def host_port(host: str, port: int) -> str:
+    """'[::1]:2000' or '127.0.0.1:2000': brackets keep an IPv6 address apart from its port."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or exit 1 with one line saying why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        server = socket.socket(family, kind, proto)
+        # A restarted server may bind its port while old connections sit in TIME_WAIT.
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            # Dual stack: on :: IPv4 clients arrive too, as ::ffff:a.b.c.d.
+            server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        server.bind(address)
+        server.listen(socket.SOMAXCONN)
+    except OSError as err:
+        sys.exit(f"{PROG}: cannot listen on {host_port(host, port)}: {err.strerror or err}")
+    return server
+
+
+def announce(line: str) -> None:
+    """Write the readiness line to stdout at once and whole. print(line, flush=True) nearly
+    does, but when a write to a pipe takes only part of the line, Python's stdout buffer drops
+    the rest: the short count this lab teaches you to loop over, so loop here too."""
+    data = line.encode()
+    while data:
+        data = data[os.write(sys.stdout.fileno(), data):]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog=PROG, description="TCP echo server", allow_abbrev=False,
+                                     epilog="example: python3 echo_server.py --port 2000")
+    parser.add_argument("--host", type=host_name, default="::",
+                        help="address to listen on (default ::, which takes IPv4 too)")
+    parser.add_argument("--port", type=port_number, default=2000,
+                        help="port, 0 for any free one (default 2000)")
+    args = parser.parse_args()  # bad arguments: usage on stderr, exit 2
+    # SIGTERM and Ctrl-C: exit 0. The SystemExit interrupts a blocking accept() or recv().
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: sys.exit(0))
+    server = listen(args.host, args.port)
+    host, port = server.getsockname()[:2]
+    announce(f"listening on {host_port(host, port)}\n")
+    server.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(server, selectors.EVENT_READ)  # no data: this key is the listening socket
+    while True:
+        for key, events in sel.select():
+            if key.data is None:
+                accept(sel, server)
+            else:
+                on_ready(sel, key.data, events)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+module echolab/my-echo-client
+
+go 1.19
