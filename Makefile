@@ -80,7 +80,7 @@ help:
 	@echo "  make bench         every server side by side: JSON, table and chart in $(BUILD)/bench/"
 	@echo "  make bench-smoke   a short bench run that proves the load generator checks every byte"
 	@echo "  make robustness    every server through the robustness cases, full size: the robustness table"
-	@echo "  make errors        every program through network failures: lab-guides/error-matrix.{json,md}"
+	@echo "  make errors        every program through network failures: lab-guides/error-matrix.{json,md}, error-styles.md"
 	@echo "  make lint          flake8 over every Python file of the lab"
 	@echo "  make fuzz          the event loop's connection logic under libFuzzer (FUZZ_SECONDS=300)"
 	@echo "  make format        clang-format the C++ sources"
@@ -101,11 +101,11 @@ bench-smoke: build
 
 test: bench-smoke
 
-# --- The error-handling matrix (lab-guides/error-matrix.md, included in guide 03) -------------
+# --- The error-handling matrix (lab-guides/error-matrix.md, linked from guide 03) ---------------
 .PHONY: errors
 
 ## errors: every program through every network failure; rewrites lab-guides/error-matrix.json (the
-## data) and lab-guides/error-matrix.md (its page)
+## data), lab-guides/error-matrix.md (its page) and lab-guides/error-styles.md (the styles side by side)
 errors: build peers
 	python3 -m conformance errors --write --repeat 3 $(ERRORS_ARGS)
 

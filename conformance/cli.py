@@ -29,6 +29,7 @@ from conformance.report import impl_json
 from conformance.report.model import case_json
 from conformance.net import private
 from conformance.runs import PROG
+from conformance.stages import STAGES
 from conformance.submission import Problem
 from conformance.weights import WeightsError
 
@@ -110,6 +111,8 @@ def parser() -> argparse.ArgumentParser:
                    "SEED..SEED+N-1 and report each case's pass rate")
     p.add_argument("--weights", type=Path, metavar="FILE", help="the instructor's weights, visibility and "
                    "hidden cases (see conformance/weights.py)")
+    p.add_argument("--stage", choices=[st.id for st in STAGES], metavar="STAGE", help="grade one stage of the "
+                   f"staged lab: its cases and capabilities only ({', '.join(st.id for st in STAGES)})")
     p.add_argument("--results-json", type=Path, metavar="FILE", help="write Gradescope's results.json")
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     p.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report")

@@ -34,10 +34,10 @@ class Diagnosis:
     id: str
     summary: str  # what is wrong, said to the student ("your server ...")
     fix: str  # what to write first
-    rule: Rule  # the sentence it breaks
+    rule: Rule | None  # the sentence it breaks; None: each case's own (the cause is that case's rule)
 
 
-def _d(id_: str, summary: str, fix: str, rule: Rule) -> Diagnosis:
+def _d(id_: str, summary: str, fix: str, rule: Rule | None) -> Diagnosis:
     return Diagnosis(id_, summary, fix, rule)
 
 
@@ -96,7 +96,7 @@ ORDER = [
     _d("refused-exit-0", "your client exits 0 when it cannot connect", "when connecting fails, print one line "
        "on stderr naming the address and the reason, and exit 1", rules.REFUSED),
     _d("wrong-exit-status", "your client's exit status is not the contract's", "exit 0 at the end of input "
-       "or BYE, 1 on an error, 2 on bad arguments", rules.REFUSED),
+       "or BYE, 1 on an error, 2 on bad arguments", None),
     _d("error-message", "your client's error message is not one stderr line naming the address",
        "print exactly one line on stderr that names HOST:PORT and the reason", rules.REFUSED),
     _d("raw-deadlock", "your client's --raw writes everything before it reads, and deadlocks once the data "
@@ -284,7 +284,8 @@ class Found:
 
     def to_json(self) -> dict:
         return {"id": self.id, "program": self.program, "summary": self.diagnosis.summary,
-                "fix": self.diagnosis.fix, "rule": self.diagnosis.rule.sentence, "cases": self.cases}
+                "fix": self.diagnosis.fix, "rule": self.diagnosis.rule.sentence if self.diagnosis.rule else None,
+                "cases": self.cases}
 
 
 FAILED = (Outcome.FAIL, Outcome.NON_STRICT, Outcome.ERROR, Outcome.EXPECTED_FAIL)
@@ -389,7 +390,7 @@ def _server(mine: list, everything: list, program: str, profile: Profile | None,
             blame("rst-instead-of-fin", r)
         elif o.prefix_only and o.close == "fin":
             blame("drops-tail", r)
-        elif o.stalled and "to close the connection" in o.summary:
+        elif o.stalled and "to close the connection" in o.summary and not r.case.id.startswith("server/bye"):
             blame("no-fin", r)
         elif o.stalled and r.case.id.startswith("server/concurrent/") and "concurrent" in held_to:
             blame("one-client-at-a-time", r)

@@ -363,7 +363,8 @@ def render(result: Result, details: bool = True) -> str:
     cause = DIAGNOSES.get(result.cause) if result.cause else None
     if cause:
         lines.append(f"  (*) follows from {cause.id}: {cause.summary}")
-        lines.append(f"  breaks: \"{cause.rule.sentence}\" ({cause.rule.source})")
+        rule = cause.rule or case.rule
+        lines.append(f"  breaks: \"{rule.sentence}\" ({rule.source})")
     else:
         lines.append(f"  checks: \"{case.rule.sentence}\" ({case.rule.source})")
     if case.summary:

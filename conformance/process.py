@@ -291,15 +291,26 @@ class Process:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def _own(self, status: int | None) -> int | None:
+        """The program's status as subprocess gives it (negative for a signal). In a sandbox the
+        status is bwrap's, which reports a program killed by signal N as 128 + N."""
+        if self.jail is not None and status is not None and 128 < status < 128 + signal.NSIG:
+            return 128 - status
+        return status
+
+    @property
+    def returncode(self) -> int | None:
+        return self._own(self.proc.poll()) if self.proc else None
+
     def wait(self, timeout: float) -> int | None:
         """The exit status (negative for a signal), or None if it is still running after `timeout`."""
         try:
-            return self.proc.wait(timeout=timeout)
+            return self._own(self.proc.wait(timeout=timeout))
         except subprocess.TimeoutExpired:
             return None
 
     def ending(self) -> Ending:
-        return Ending.of(self.proc.poll() if self.proc else None)
+        return Ending.of(self.returncode)
 
     def feed(self, data: bytes) -> None:
         try:
@@ -318,6 +329,17 @@ class Process:
     def send_signal(self, sig: int) -> None:
         if self.proc.poll() is not None:
             return  # reaped: its pid may be someone else's now (see kill_group)
+        if self.jail is not None:
+            # bwrap dies of a SIGTERM meant for the program (its status would be bwrap's death,
+            # not the program's exit): signal the program's processes, not bwrap's.
+            members = [pid for pid in procfs.group_members(self.proc.pid) if sandbox.command_name(pid) != "bwrap"]
+            for pid in members:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            if members:
+                return
         try:
             os.killpg(self.proc.pid, sig)
         except ProcessLookupError:
@@ -506,7 +528,7 @@ def run(argv: Sequence[str], cwd, stdin: bytes = b"", *, timeout: float = 30.0, 
     finally:
         process.kill()  # stragglers too; their pipes close, so the drains end
     seconds = time.monotonic() - started
-    status = None if killed else process.proc.returncode
+    status = None if killed else process.returncode
     return Run(process.argv, Ending.of(status, seconds), process.stdout, process.stderr, seconds, killed)
 
 

@@ -42,6 +42,21 @@ def sockets(port: int, state: str) -> list[str]:
     return [inode for local, st, inode in _tcp_table() if local == port and st == state]
 
 
+def unread(port: int, peer_port: int) -> int | None:
+    """Bytes waiting, unread, in the receive queue of the socket on local `port` connected to
+    `peer_port` (on this machine's loopback); None when there is no such socket."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)) == (port, peer_port):
+                return int(fields[4].split(":")[1], 16)
+    return None
+
+
 def time_wait_count(port: int) -> int:
     return len(sockets(port, TIME_WAIT))
 

@@ -11,7 +11,10 @@
       "hidden": ["server/concurrent/*"]
     }
 
-`capabilities` are graded as if the program declared them (the assignment requires them).
+`stage` (optional) makes the assignment one stage of the staged lab (conformance/stages.py):
+only that stage's cases are run and scored, and the program is held to the stage's capabilities
+unless `capabilities` says otherwise. `capabilities` are graded as if the program declared them
+(the assignment requires them).
 Under `cases`, the first glob that matches a case id wins: `weight` replaces the case's default
 weight (0 keeps it listed but worth nothing), `visibility` is Gradescope's (visible, hidden,
 after_due_date, after_published), `details: false` hides the bytes from the student and keeps
@@ -27,9 +30,10 @@ from pathlib import Path
 
 from conformance.cases import Case
 from conformance.manifest import CAPABILITIES
+from conformance.stages import BY_ID as STAGES
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-TOP = {"capabilities", "cases", "hidden", "visibility"}
+TOP = {"capabilities", "cases", "hidden", "stage", "visibility"}
 RULE = {"weight", "visibility", "details"}
 
 
@@ -50,6 +54,7 @@ class Weights:
     hidden: list[str] = field(default_factory=list)
     capabilities: list[str] = field(default_factory=list)
     visibility: str = "visible"
+    stage: str | None = None  # one stage of the staged lab as the assignment
 
     def for_case(self, case: Case) -> Grading:
         rule = next((r for pattern, r in self.rules if fnmatch.fnmatchcase(case.id, pattern)), {})
@@ -69,7 +74,9 @@ def load_weights(path: Path) -> Weights:
     if not isinstance(data, dict):
         raise WeightsError(f"{path}: the top level must be a JSON object")
     problems += [f"{key}: unknown field (expected: {', '.join(sorted(TOP))})" for key in sorted(set(data) - TOP)]
-    weights = Weights(visibility=data.get("visibility", "visible"))
+    weights = Weights(visibility=data.get("visibility", "visible"), stage=data.get("stage"))
+    if weights.stage is not None and weights.stage not in STAGES:
+        problems.append(f"stage: {weights.stage!r} is not a stage (one of: {', '.join(STAGES)})")
     if weights.visibility not in VISIBILITIES:
         problems.append(f"visibility: {weights.visibility!r} is not one of {', '.join(VISIBILITIES)}")
     for key in ("hidden", "capabilities"):
@@ -100,3 +107,14 @@ def load_weights(path: Path) -> Weights:
     if problems:
         raise WeightsError("\n".join(f"{path}: {p}" for p in problems))
     return weights
+
+
+def assignment_stage(named: str | None, weights: Weights):
+    """The stage an assignment grades: --stage or the weights file's `stage` (they must agree),
+    or None for the whole contract."""
+    if named and weights.stage and named != weights.stage:
+        raise WeightsError(f"--stage {named} and the weights file's stage {weights.stage!r} disagree: give one")
+    name = named or weights.stage
+    if name is not None and name not in STAGES:
+        raise WeightsError(f"--stage {name}: not a stage (one of: {', '.join(STAGES)})")
+    return STAGES[name] if name else None

@@ -143,8 +143,9 @@ class Context:
         self.figures.append(text)
         self.log.note("tester", text)
 
-    def connect(self, host: str | None = None, name: str = "client", port: int | None = None) -> Wire:
-        return Wire(host or self.host, port or self.port, self.log, self.timeouts, name)
+    def connect(self, host: str | None = None, name: str = "client", port: int | None = None,
+                receive_buffer: int | None = None) -> Wire:
+        return Wire(host or self.host, port or self.port, self.log, self.timeouts, name, receive_buffer)
 
     @contextmanager
     def start_server(self, options: tuple[str, ...] = (), env: dict[str, str] | None = None,

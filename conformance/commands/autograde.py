@@ -7,6 +7,10 @@ grades every program of the roles the assignment asks for with `grade`, and merg
 results into one Gradescope results.json. Whatever goes wrong (no manifest, a manifest the
 harness rejects, a missing toolchain, a failed build, a program that hangs the harness), the
 student gets a score of 0 and a message that says what to fix.
+
+With --stage (or a weights file's `stage`) the assignment is one stage of the staged lab: only
+that stage's cases count, the program is held to the stage's capabilities, and the role
+defaults to the stage's.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from conformance.cases import conformance
 from conformance.commands.classroom import label
 from conformance.manifest import ROLES, Implementation
 from conformance.runs import PROG
+from conformance.stages import BY_ID as STAGES
 from conformance.submission import Problem, prepare
-from conformance.weights import Weights, WeightsError, load_weights
+from conformance.weights import Weights, WeightsError, assignment_stage, load_weights
 
 
 @dataclass
@@ -50,12 +55,17 @@ def autograde_command(args) -> int:
     started = time.monotonic()
     try:
         weights = load_weights(args.weights) if args.weights else Weights()
+        stage = assignment_stage(args.stage, weights)
+        weights.stage = stage.id if stage else None
+        if stage and args.roles and args.roles != [stage.role]:
+            raise WeightsError(f"stage {stage.id} grades a {stage.role}; --roles says {','.join(args.roles)}")
     except WeightsError as e:  # the instructor's file: say so, and still leave a results.json
         weights = Weights()
         data = failed(Problem("autograder configuration", f"The autograder's weights file is broken; "
                               f"your instructor has been shown why.\n{e}"), [], weights)
         return finish(data, args, started, 2, Path(args.out or "build/conformance/autograde").resolve())
-    assignment = Assignment(weights, args.weights, args.roles, args.cases, args.seed, args.build_timeout,
+    roles = args.roles or ([stage.role] if stage else [])
+    assignment = Assignment(weights, args.weights, roles, args.cases, args.seed, args.build_timeout,
                             args.grade_timeout, students(args.metadata))
     try:
         # absolute: each program is graded from its own directory
@@ -159,6 +169,8 @@ def grade(impl: Implementation, where: Path, assignment: Assignment, out: Path) 
     argv += ["--capabilities", ",".join(held_to(impl, assignment.weights)) or ","]
     if assignment.weights_path:
         argv += ["--weights", str(Path(assignment.weights_path).resolve())]
+    if assignment.weights.stage:
+        argv += ["--stage", assignment.weights.stage]
     if assignment.cases:
         argv += ["--cases", ",".join(assignment.cases)]
     if assignment.seed is not None:
@@ -187,10 +199,9 @@ def grade(impl: Implementation, where: Path, assignment: Assignment, out: Path) 
 
 def held_to(impl: Implementation, weights: Weights) -> list[str]:
     """What a submission is graded on: the assignment's capabilities (the weights file's, else the
-    whole contract), never fewer because the student's manifest leaves some out; the contract's
-    options (bye, raw) when the manifest declares them, since they only add cases."""
-    base = [c for c in weights.capabilities if c in CONTRACT[impl.role] + OPTIONAL[impl.role]] \
-        if weights.capabilities else list(CONTRACT[impl.role])
+    stage's, else the whole contract), never fewer because the student's manifest leaves some out;
+    the contract's options (bye, raw) when the manifest declares them, since they only add cases."""
+    base = [c for c in held_capabilities(impl.role, weights) if c in CONTRACT[impl.role] + OPTIONAL[impl.role]]
     return list(dict.fromkeys(base + [c for c in impl.capabilities if c in OPTIONAL[impl.role]]))
 
 
@@ -237,9 +248,18 @@ def merge(parts: list[dict], missing_roles: list[str], weights: Weights, ids: li
 def possible(role: str, weights: Weights) -> float:
     """The points a program of `role` can earn under the weights (cases that need a capability
     the weights do not require count only when declared, so they are left out)."""
-    held = weights.capabilities or CONTRACT[role]
-    return sum(weights.for_case(c).weight for c in conformance(None, role)
+    held = held_capabilities(role, weights)
+    stage = STAGES.get(weights.stage) if weights.stage else None
+    return sum(weights.for_case(c).weight for c in conformance(list(stage.cases) if stage else None, role)
                if all(cap in held for _, cap in c.requires))
+
+
+def held_capabilities(role: str, weights: Weights) -> list[str]:
+    if weights.capabilities:
+        return list(weights.capabilities)
+    if weights.stage:
+        return list(STAGES[weights.stage].capabilities)
+    return list(CONTRACT[role])
 
 
 def missing_test(role: str, weights: Weights, number: int, message: str | None = None,
@@ -294,6 +314,8 @@ def add_parser(sub) -> None:
     p.add_argument("--roles", type=roles_option, default=[], metavar="LIST",
                    help="what the assignment grades: server, client or server,client (default: every "
                    "program echo-lab.json describes)")
+    p.add_argument("--stage", choices=list(STAGES), metavar="STAGE", help="grade one stage of the staged lab "
+                   f"({', '.join(STAGES)}): its cases and capabilities; the role defaults to the stage's")
     p.add_argument("--cases", type=lambda s: [c for c in s.split(",") if c], metavar="PATTERN",
                    help="only these case-id globs")
     p.add_argument("--seed", type=int, metavar="N", help="the run's seed (default: a new one)")

@@ -1,6 +1,6 @@
 """`python3 -m conformance errors`: every program through every scenario of its role; the page
-printed, the data and the page written (--write), or the data compared with the committed data
-(--check)."""
+printed, the data and the pages written (--write: the matrix's page and the styles page), or the
+data compared with the committed data (--check)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from conformance.commands.matrix import lab_programs
-from conformance.errormatrix import page
+from conformance.errormatrix import page, styles
 from conformance.errormatrix.scenarios import SCENARIOS, Cell, stage
 from conformance.manifest import Implementation, default_root
 from conformance.runs import PROG
@@ -52,7 +52,8 @@ def errors_command(args) -> int:
     if args.write:
         (root / page.DATA).write_text(page.dump(fresh), encoding="utf-8")
         (root / page.PAGE).write_text(page.markdown(fresh), encoding="utf-8")
-        print(f"wrote {page.DATA} and {page.PAGE}", file=sys.stderr)
+        (root / styles.PAGE).write_text(styles.markdown(fresh, root), encoding="utf-8")
+        print(f"wrote {page.DATA}, {page.PAGE} and {styles.PAGE}", file=sys.stderr)
     elif not args.check:
         sys.stdout.write(page.markdown(fresh))
     print(f"{len(impls)} implementations, {len(runs)} run(s) in {time.monotonic() - started:.1f} s",
@@ -65,7 +66,7 @@ def add_parser(sub) -> None:
                        f"({page.DATA} is the committed data, {page.PAGE} its page)")
     p.add_argument("--only", action="append", metavar="ID-GLOB", help="only implementations matching "
                    "this id glob (repeatable)")
-    p.add_argument("--write", action="store_true", help=f"write {page.DATA} and {page.PAGE}")
+    p.add_argument("--write", action="store_true", help=f"write {page.DATA}, {page.PAGE} and {styles.PAGE}")
     p.add_argument("--check", action="store_true", help=f"compare with {page.DATA}; exit 1 naming every "
                    "cell that differs")
     p.add_argument("--jobs", type=int, default=6, metavar="N", help="stage N scenarios at once (default 6: "

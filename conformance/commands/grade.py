@@ -4,7 +4,8 @@ then the cases, the score (with what was not attempted), the reports and Gradesc
 results.json; exit 1 when a MUST fails.
 
 Without --capabilities a program given by its command line is held to the whole contract
-(adhoc.CONTRACT); --capabilities, or an instructor's weights, narrow it explicitly.
+(adhoc.CONTRACT); --capabilities, or an instructor's weights, narrow it explicitly. --stage (or
+the weights' `stage`) grades one stage of the staged lab: its cases, its capabilities.
 """
 
 from __future__ import annotations
@@ -24,13 +25,18 @@ from conformance.net.wire import Timeouts
 from conformance.report import Report, gradescope, write_reports
 from conformance.report.terminal import grade_text
 from conformance.runs import PROG, fresh_dir, matches_id, new_seed, now
-from conformance.weights import Weights, load_weights
+from conformance.stages import BY_ID as STAGES
+from conformance.weights import Weights, WeightsError, assignment_stage, load_weights
 
 
 def grade_command(args) -> int:
     root = default_root()
     weights = load_weights(args.weights) if args.weights else Weights()
-    target, lab = grade_target(args, weights, root)
+    stage = assignment_stage(args.stage, weights)
+    target, lab = grade_target(args, weights, root, stage)
+    if stage and stage.role != target.role:
+        raise WeightsError(f"stage {stage.id} grades a {stage.role}, and this is a {target.role}")
+    cases = args.cases or (list(stage.cases) if stage else None)
     others = "client" if target.role == "server" else "server"
     partners = [] if args.partners == ["none"] else [
         i for i in lab if i.role == others and not i.deliberate and i.available and i.id != target.id
@@ -38,7 +44,9 @@ def grade_command(args) -> int:
     seed = args.seed if args.seed is not None else new_seed()
     out = fresh_dir(args.out or root / "build" / "conformance" / "grade" / target.id)
     held = ", ".join(target.capabilities) or "(none)"
-    if args.capabilities is None and not args.impl:
+    if stage:
+        held += f" (stage {stage.id}: its cases only)"
+    elif args.capabilities is None and not args.impl:
         held += " (the whole contract; --capabilities narrows it)"
     print(f"grading {target.id} ({target.role}: {target.run}); held to: {held}; seed {seed}",
           file=sys.stderr, flush=True)
@@ -50,7 +58,7 @@ def grade_command(args) -> int:
         extra = ["--partners", partner] if r.case.role == "pair" else []
         return shlex.join(base + ["--cases", r.case.id, *extra, "--seed", str(r.seed)])
 
-    report = grade(target, partners, seed, args.cases, Timeouts().scaled(args.timeout_scale), out,
+    report = grade(target, partners, seed, cases, Timeouts().scaled(args.timeout_scale), out,
                    max(1, args.repeat), replay, getattr(args, "full", False), args.command_line,
                    hide=args.hide + ([args.weights] if args.weights else []))
     report.notes.append(f"network: {private.current().note}")
@@ -89,7 +97,7 @@ def grade(target: Implementation, partners: list[Implementation], seed: int, pat
                   patterns, target=target.id, profiles={target.id: profile} if profile else {}, diagnoses=found)
 
 
-def grade_target(args, weights: Weights, root: Path) -> tuple[Implementation, list[Implementation]]:
+def grade_target(args, weights: Weights, root: Path, stage=None) -> tuple[Implementation, list[Implementation]]:
     lab = scan(root).implementations
     if args.impl:
         found = [i for i in lab if i.id == args.impl]
@@ -103,6 +111,8 @@ def grade_target(args, weights: Weights, root: Path) -> tuple[Implementation, li
     if args.capabilities is not None or weights.capabilities:
         capabilities = list(dict.fromkeys((args.capabilities or []) + [
             c for c in weights.capabilities if adhoc.CAPABILITIES.get(c) == role]))
+    elif stage is not None:
+        capabilities = list(stage.capabilities)
     port = args.server_port if role == "server" else args.client_port
     return adhoc.from_command(role, args.server or args.client, capabilities, args.name, root, port), lab
 
@@ -112,10 +122,13 @@ def grade_words(args, target: Implementation) -> list[str]:
     if args.impl:
         return ["--impl", args.impl]
     words = [f"--{target.role}", target.run]
-    if args.capabilities is not None:
-        words += ["--capabilities", ",".join(target.capabilities) or ","]
+    stage = STAGES.get(args.stage) if args.stage else None
+    if args.capabilities is not None and not (stage and set(target.capabilities) == set(stage.capabilities)):
+        words += ["--capabilities", ",".join(target.capabilities) or ","]  # "," holds it to none
     if args.name:
         words += ["--name", args.name]
+    if args.stage:
+        words += ["--stage", args.stage]
     if getattr(args, "full", False):
         words.append("--full")
     return words

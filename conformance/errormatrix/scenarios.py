@@ -34,6 +34,7 @@ UNKNOWN_HOST = "no-such-host.invalid"  # never resolves (RFC 6761)
 EXIT_BOUND = 20.0  # a program that has not exited this long after its cue hangs
 READY_BOUND = 20.0  # a JVM starting on a busy two-core machine
 STEP_BOUND = 15.0  # waiting for an echo or a partner's report
+STRIKE_REPORT = 1.0  # how long a server's line about the strike may take before the next client comes
 SETTLE = 5.0  # how long a server may take to write its line about a session that ended (idle waiting)
 VANISH_BOUND = 10.0  # a client still waiting this long after its server's host vanished hangs
 
@@ -295,13 +296,18 @@ def staged_server(impl: Implementation, strike: Callable[[int], list[str]], next
         if server.failure:
             return Cell("no start", first_line(server.stderr), crash=crashed(server.stderr), ok=False)
         notes = strike(server.port)
+        # The cell quotes the server's first line about the strike: let it come before the next
+        # client's session can write one of its own (a threaded server reports in either order).
+        server.err.wait_for(lambda err: b"\n" in err.value() or not server.alive(), STRIKE_REPORT)
         served = next_client_served(server.port, next_bound)
         settle = time.monotonic() + settle
         while b"\n" not in server.stderr and server.alive() and time.monotonic() < settle:
             time.sleep(0.05)
         # A server that failed the next client may be on its way out (a JVM whose main thread
         # died still shuts down): give it the time to finish, so the verdict does not race it.
-        status = server.proc.poll() if served else server.wait(dying)
+        status = server.returncode if served else server.wait(dying)
+        if status is not None:  # what it wrote as it died may still be in the pipe
+            server.err.join(timeout=1)
         stderr = server.stderr
         ending = Ending.of(status)
         crash = bool(ending.signal) or crashed(stderr)

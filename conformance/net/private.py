@@ -6,11 +6,15 @@ program reaches nothing beyond its loopback), else the host's loopback with ephe
     private.current().capture      # None when packets are captured, else why not
 
 The commands that run programs call setup(); code that runs without it (the pytest suite calling
-the engine directly) gets the host's loopback, and says so.
+the engine directly) gets the host's loopback, and says so. A caller that is already
+multi-threaded (a test session) can still run one function inside a private network:
+
+    data = private.in_fresh_process(run_matrix, impls)   # a new interpreter that calls setup() first
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from dataclasses import dataclass
 
@@ -50,3 +54,16 @@ def current() -> Network:
         _current = Network(namespace.inside(), "the host's loopback (the run did not set up a network)",
                            capture.why_unavailable(), sandbox.why_unavailable())
     return _current
+
+
+def in_fresh_process(function, *args):
+    """function(*args) in a new interpreter that has entered the private network first (a user
+    namespace needs a single-threaded process); its result comes back pickled. `function` must
+    be importable by name (a module-level function)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_set_up_then, (function, args))
+
+
+def _set_up_then(function, args):
+    setup(quiet=True)
+    return function(*args)

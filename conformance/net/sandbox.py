@@ -90,12 +90,12 @@ def program_pid(bwrap_pid: int) -> int | None:
         if not children:
             return None
         pid = min(children)
-        if _comm(pid) != "bwrap":
+        if command_name(pid) != "bwrap":
             return pid
     return None
 
 
-def _comm(pid: int) -> str:
+def command_name(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/comm") as f:
             return f.read().strip()

@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from conformance import procfs
 from conformance.net import bracket
 from conformance.observation import Fail, Stalled
 from conformance.wirelog import WireLog
@@ -39,7 +40,7 @@ class Timeouts:
 
 class Wire:
     def __init__(self, host: str, port: int, log: WireLog | None = None, timeouts: Timeouts = Timeouts(),
-                 name: str = "client"):
+                 name: str = "client", receive_buffer: int | None = None):
         self.name = name
         self.log = log or WireLog()
         self.timeouts = timeouts
@@ -53,6 +54,8 @@ class Wire:
             raise Fail(f"{name}: cannot connect to {self.where}: {e.strerror or e}", connection=name,
                        facts={"connect_error": e.strerror or str(e)}) from None
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if receive_buffer:  # a fixed size: the kernel stops growing it to what the host allows
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sent = bytearray()
         self.received = bytearray()
         self.closed: str | None = None  # "fin" or "rst" once the server ended the connection
@@ -194,15 +197,29 @@ class Writer(threading.Thread):
 
 
 def echo(wire: Wire, payload: bytes, pieces: list[int] | None = None, half_close: bool = True,
-         stall: float | None = None, pace: float = 0.0, pause: float = 0.0) -> None:
+         stall: float | None = None, pace: float = 0.0, pause: float = 0.0, hold: float = 0.0) -> None:
     """Send `payload` while reading the echo; it must come back byte for byte. With `half_close`,
     shut down the sending side after the payload and expect FIN after the last byte; without,
     read back len(payload) bytes. `pause` seconds before the first read and `pace` between reads
-    make a slow reader."""
+    make a slow reader. With `hold`, nothing is read until the writer has sent everything (and
+    half-closed) or has not moved for `hold` seconds (a server pushing back): the server then
+    owes all it has taken, whatever the machine's speed."""
     writer = wire.send_in_background(payload, pieces, half_close=half_close)
     try:
         if pause:
             time.sleep(pause)
+        last, moved = len(wire.sent), time.monotonic()
+        while hold and writer.is_alive() and time.monotonic() - moved < hold:
+            writer.join(0.02)
+            if len(wire.sent) != last:
+                last, moved = len(wire.sent), time.monotonic()
+        if hold and not writer.is_alive():
+            # All sent may still sit in the server's kernel (its receive buffer can hold tens of
+            # MiB): wait, briefly, until the server has read it, so it owes the whole echo.
+            server_port, client_port = wire.sock.getpeername()[1], wire.sock.getsockname()[1]
+            settled = time.monotonic() + 2.0
+            while (procfs.unread(server_port, client_port) or 0) > 0 and time.monotonic() < settled:
+                time.sleep(0.02)
         wire.expect(payload, stall, pace)
     except Fail:
         writer.abandon()

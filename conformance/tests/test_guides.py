@@ -99,11 +99,12 @@ REQUIRED_SECTIONS = ("## Goals", "## Exercises", "## Questions this guide answer
 
 
 def exercises_without_a_check(text: str) -> list[str]:
-    """The `### ` headings under `## Exercises` whose section has no `<!-- check: ... -->` tag."""
+    """The `### ` headings under `## Exercises` whose section has no check tag (`<!-- check -->`
+    before a visible command, or `<!-- check: COMMAND -->`)."""
     text = "\n" + FENCED.sub("", text)
     part = text.split("\n## Exercises", 1)[1].split("\n## ", 1)[0] if "\n## Exercises" in text else ""
     sections = re.split(r"^### ", part, flags=re.M)[1:]
-    return [s.splitlines()[0] for s in sections if not re.search(r"<!--\s*check:", s)]
+    return [s.splitlines()[0] for s in sections if not re.search(r"<!--\s*check\s*(?::|-->)", s)]
 
 
 @pytest.mark.parametrize("guide", STUDENT_GUIDES, ids=lambda g: g.name)
@@ -114,13 +115,14 @@ def test_every_student_guide_has_goals_exercises_checks_hints_and_questions(guid
     assert not missing, f"{guide.name} has no {missing}"
     assert re.search(r"^###\s", text.split("\n## Exercises", 1)[1], re.M), f"{guide.name}: no exercises"
     unchecked = exercises_without_a_check(text)
-    assert not unchecked, f"{guide.name}: exercises without a <!-- check: ... --> tag: {unchecked}"
+    assert not unchecked, f"{guide.name}: exercises without a <!-- check --> tag: {unchecked}"
     assert "Hint" in text, f"{guide.name} gives no hints"
 
 
 def test_an_exercise_without_a_check_is_found():
     text = ("## Exercises\n\n### 1.1 Checked\n\n<!-- check: true -->\n\n### 1.2 Not checked\n\n"
-            "```\n<!-- check: inside a block does not count -->\n```\n\n## Questions this guide answers\n")
+            "```\n<!-- check: inside a block does not count -->\n```\n\n"
+            "### 1.3 Checked, visibly\n\n<!-- check -->\n```sh\ntrue\n```\n\n## Questions this guide answers\n")
     assert exercises_without_a_check(text) == ["1.2 Not checked"]
 
 

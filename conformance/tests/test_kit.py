@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,8 @@ from conformance.commands.autograde import possible
 from conformance.commands.classroom import GRADER
 from conformance.diagnose import DIAGNOSES
 from conformance.manifest import default_root, load_manifest
-from conformance.weights import load_weights
+from conformance.stages import BY_ID as STAGES
+from conformance.weights import Weights, load_weights
 
 ROOT = default_root()
 TESTS = Path(__file__).resolve().parent
@@ -101,13 +101,13 @@ class Autograder:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ECHO_LAB_ROOT")}
         return dict(env, AUTOGRADER_ROOT=str(self.root), **extra)
 
-    def run(self, submission: Path, metadata: dict | None = None) -> tuple[dict, str]:
+    def run(self, submission: Path, metadata: dict | None = None, **env: str) -> tuple[dict, str]:
         shutil.rmtree(self.root / "submission", ignore_errors=True)
         shutil.rmtree(self.root / "results", ignore_errors=True)
         shutil.copytree(submission, self.root / "submission")
         if metadata:
             (self.root / "submission_metadata.json").write_text(json.dumps(metadata))
-        run = subprocess.run([str(self.root / "source" / "run_autograder")], cwd=self.root, env=self.env(),
+        run = subprocess.run([str(self.root / "source" / "run_autograder")], cwd=self.root, env=self.env(**env),
                              capture_output=True, text=True, timeout=TIMEOUT)
         assert run.returncode == 0, run.stdout + run.stderr
         data = json.loads((self.root / "results" / "results.json").read_text())
@@ -187,11 +187,11 @@ def test_autograde_names_every_problem_of_a_manifest(tmp_path):
     submission.mkdir()
     (submission / "echo-lab.json").write_text(json.dumps({"language": "python", "implementations": [{
         "id": "echo-server", "role": "server", "variant": "multi", "summary": "x",
-        "run": "python3 s.py --host {host}"}]}))
+        "run": "python3 s.py --host {host} --port {prot}"}]}))
     run, data = autograde(tmp_path, submission)
     assert run.returncode == 2 and data["score"] == 0
     output = data["tests"][0]["output"]
-    assert "must start with the language: 'python-'" in output and "missing placeholder {port}" in output
+    assert "must start with the language: 'python-'" in output and "unknown placeholder {prot}" in output
 
 
 def test_autograde_a_client_only_submission_for_a_server_assignment(tmp_path):
@@ -205,6 +205,34 @@ def test_autograde_finds_the_manifest_in_a_zipped_folder(tmp_path):
     run, data = autograde(tmp_path, tmp_path / "s", "--cases", "server/bytes/single")
     assert run.returncode == 0, run.stdout + run.stderr
     assert [t["extra_data"]["case"] for t in data["tests"]] == ["server/bytes/single"]
+
+
+def test_a_stage_as_the_assignment_grades_that_stage_alone(tmp_path, autograder):
+    """--stage (and ECHO_LAB_STAGE in the Gradescope kit): only the stage's cases, out of the
+    stage's points; a server that serves one client at a time passes echo-server and fails
+    multi-server."""
+    stage = STAGES["echo-server"]
+    weights = Weights(stage=stage.id)
+    one_client = tmp_path / "one"
+    one_client.mkdir()
+    shutil.copy(TESTS / "students" / "one_at_a_time.py", one_client / "server.py")
+    program = {"id": "python-iterative-server", "role": "server", "variant": "iterative", "summary": "one at a time",
+               "run": "python3 -B {dir}/server.py {options} --host {host} --port {port}"}
+    manifest = {"language": "python", "requires": ["python3"], "implementations": [program]}
+    (one_client / "echo-lab.json").write_text(json.dumps(manifest))
+    run, data = autograde(tmp_path / "a", one_client, "--stage", "echo-server")
+    cases = {t["extra_data"]["case"] for t in data["tests"]}
+    assert run.returncode == 0 and data["score"] == possible("server", weights) > 0, data["output"]
+    assert cases and all(any(c == p or c.startswith(p + "/") for p in stage.cases) for c in cases), cases
+    run, data = autograde(tmp_path / "b", one_client, "--stage", "multi-server")
+    assert run.returncode == 1 and data["score"] < possible("server", Weights(stage="multi-server"))
+    assert {t["extra_data"]["case"].split("/")[1] for t in data["tests"]} == {"concurrent"}
+    graded, _ = autograder.run(one_client, ECHO_LAB_STAGE="multi-server")
+    assert {t["extra_data"]["case"] for t in graded["tests"]} == {t["extra_data"]["case"] for t in data["tests"]}
+    weights_file = tmp_path / "w.json"
+    weights_file.write_text('{"stage": "careful-server"}')
+    run, data = autograde(tmp_path / "c", one_client, "--stage", "echo-server", "--weights", str(weights_file))
+    assert run.returncode == 2 and "disagree" in data["output"] and data["score"] == 0
 
 
 def test_autograde_with_broken_weights_still_writes_results(tmp_path):
@@ -408,8 +436,17 @@ def parse_yaml(text: str):
     return data
 
 
-def workflow_commands(script: str) -> list[list[str]]:
-    return [shlex.split(line) for line in script.replace("\\\n", " ").splitlines() if line.strip()]
+def workflow_commands(script: str, env: dict[str, str]) -> list[list[str]]:
+    """Each command of a step's script, its words as bash expands them with the workflow's
+    variables (the ones the runner sets, like $GITHUB_STEP_SUMMARY, left as written)."""
+    env = dict(env, GITHUB_STEP_SUMMARY="$GITHUB_STEP_SUMMARY", PATH=os.environ["PATH"])
+    commands = []
+    for line in script.replace("\\\n", " ").splitlines():
+        if line.strip():
+            words = subprocess.run(["bash", "-c", f"printf '%s\\0' {line}"], env=env, capture_output=True,
+                                   text=True, timeout=10, check=True).stdout
+            commands.append(words.split("\0")[:-1])
+    return commands
 
 
 def test_classroom_workflow_is_well_formed_and_its_commands_exist():
@@ -426,10 +463,13 @@ def test_classroom_workflow_is_well_formed_and_its_commands_exist():
     assert any(s.get("with", {}).get("path") == "submission" for s in steps)
     grade = next(s for s in steps if "conformance autograde" in s.get("run", ""))
     assert grade["env"]["PYTHONPATH"] == "echo-lab"
-    (command,) = workflow_commands(grade["run"])
+    (command,) = workflow_commands(grade["run"], flow["env"])
     assert command[:3] == ["python3", "-m", "conformance"]
-    args = parser().parse_args([word.replace("$ECHO_LAB_ROLES", flow["env"]["ECHO_LAB_ROLES"]) for word in command[3:]])
+    args = parser().parse_args(command[3:])
     assert args.command == "autograde" and args.submission == Path("submission")
+    assert args.roles == flow["env"]["ECHO_LAB_ROLES"].split(",") and args.stage is None
+    (staged,) = workflow_commands(grade["run"], dict(flow["env"], ECHO_LAB_STAGE="careful-server", ECHO_LAB_ROLES=""))
+    assert parser().parse_args(staged[3:]).stage == "careful-server" and "--roles" not in staged
     for word in command:
         if word.startswith("echo-lab/"):
             assert (ROOT / word.removeprefix("echo-lab/")).exists(), f"{word} is not in the repository"

@@ -117,23 +117,35 @@ def test_a_megabyte_stream_is_cut_to_the_snap_length_with_its_lengths_kept(tmp_p
 
 
 DROPS = r"""
-import json, socket, sys, threading
+import json, subprocess, sys, time
 from conformance.net import capture, namespace
 from conformance.net.capture import Capture
 assert namespace.enter()
 assert capture.prepare(ring_bytes=int(sys.argv[2]))
-listener = socket.create_server(("127.0.0.1", 0))
-client = socket.create_connection(listener.getsockname())
-conn, _ = listener.accept()
-def sink():
-    while conn.recv(1 << 20):
-        pass
-reader = threading.Thread(target=sink)
-reader.start()
+# 8 MiB over the loopback from a child process while this one holds the GIL in a busy loop, so
+# the capture thread cannot empty its ring meanwhile, however fast the machine: a one-page ring
+# must then drop frames, a roomy one must not.
+EXCHANGE = (
+    "import socket, threading\n"
+    "listener = socket.create_server(('127.0.0.1', 0))\n"
+    "client = socket.create_connection(listener.getsockname())\n"
+    "conn, _ = listener.accept()\n"
+    "def sink():\n"
+    "    while conn.recv(1 << 20):\n"
+    "        pass\n"
+    "reader = threading.Thread(target=sink)\n"
+    "reader.start()\n"
+    "client.sendall(b'x' * (8 << 20))\n"
+    "client.shutdown(socket.SHUT_WR)\n"
+    "reader.join()\n")
 with Capture(sys.argv[1], ring_bytes=int(sys.argv[2])) as trace:
-    client.sendall(b"x" * (8 << 20))
-    client.shutdown(socket.SHUT_WR)
-    reader.join()
+    child = subprocess.Popen([sys.executable, "-c", EXCHANGE])
+    sys.setswitchinterval(10)
+    deadline = time.monotonic() + 20
+    while child.poll() is None and time.monotonic() < deadline:
+        pass
+    sys.setswitchinterval(0.005)
+    child.wait(10)
 print(json.dumps({"packets": trace.packets, "drops": trace.drops, "ring": trace.ring}))
 """
 

@@ -25,12 +25,16 @@ ConnectionLost closed_before_end_of_input() {
 std::string read_exactly(int fd, std::size_t count) {
   std::string data(count, '\0');
   std::size_t have = 0;
+  // guide:errors-host-vanishes begin
   while (have < count) {
     auto rest = std::as_writable_bytes(std::span(data)).subspan(have);
+    // guide:errors-peer-closes begin
     const std::size_t n = read_some(fd, rest);
     if (n == 0) throw closed_by_server(have, count);
+    // guide:errors-peer-closes end
     have += n;
   }
+  // guide:errors-host-vanishes end
   return data;
 }
 // guide:read-exactly end

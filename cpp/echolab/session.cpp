@@ -26,10 +26,12 @@ SessionEnd echo_session(const Socket& connection) {
     // The read side has reached end of stream, so closing cannot discard unread input (which
     // would send RST): the client sees every byte, then FIN.
     ::shutdown(connection.fd(), SHUT_WR);
+    // guide:errors-reset begin
   } catch (const Error& e) {
     if (!is_disconnect(e.code())) throw;
     end.reset = true;
   }
+  // guide:errors-reset end
   return end;
 }
 // guide:echo-session end
@@ -65,8 +67,10 @@ void serve_connection(Socket connection, Stopper& stopper, const ServerOptions& 
     return;
   }
   try {
+    // guide:errors-timeout begin
     if (options.idle_timeout_seconds)  // hardening: a stalled client cannot hold its session
       set_idle_timeout(connection.fd(), *options.idle_timeout_seconds);
+    // guide:errors-timeout end
     const SessionEnd end = echo_session(connection);
     report(peer + (end.reset ? " reset the connection after " : " closed after ") +
            std::to_string(end.bytes) + " bytes");

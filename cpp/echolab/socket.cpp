@@ -38,9 +38,11 @@ AddrinfoList resolve(const std::string& host, std::uint16_t port, int flags,
   hints.ai_flags = flags | AI_NUMERICSERV;
   const std::string service = std::to_string(port);
   addrinfo* list = nullptr;
+  // guide:errors-unknown-host begin
   const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
   if (rc == EAI_SYSTEM) throw Error("getaddrinfo", context, errno);
   if (rc != 0) throw Error("getaddrinfo", context, std::error_code(rc, resolver_category()));
+  // guide:errors-unknown-host end
   return AddrinfoList(list);
 }
 
@@ -177,10 +179,12 @@ Socket listen_tcp(const std::string& host, std::uint16_t port, const ListenOptio
     set_option(socket.fd(), SOL_SOCKET, SO_REUSEADDR, 1, context);
     if (options.reuse_port) set_option(socket.fd(), SOL_SOCKET, SO_REUSEPORT, 1, context);
     if (ai->ai_family == AF_INET6) set_option(socket.fd(), IPPROTO_IPV6, IPV6_V6ONLY, 0, context);
+    // guide:errors-port-in-use begin
     if (::bind(socket.fd(), ai->ai_addr, ai->ai_addrlen) != 0) {
       last_error.emplace("bind", context, errno);
       continue;
     }
+    // guide:errors-port-in-use end
     if (::listen(socket.fd(), SOMAXCONN) != 0) {
       last_error.emplace("listen", context, errno);
       continue;
@@ -203,10 +207,12 @@ Socket connect_tcp(const std::string& host, std::uint16_t port) {
       last_error.emplace("socket", context, errno);
       continue;
     }
+    // guide:errors-refused begin
     int error = ::connect(socket.fd(), ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
     if (error == EINTR) error = finish_interrupted_connect(socket.fd());
     if (error == 0) return socket;
     last_error.emplace("connect", context, error);
+    // guide:errors-refused end
   }
   if (last_error) throw *last_error;
   throw Error("getaddrinfo", context, std::make_error_code(std::errc::address_not_available));
@@ -248,6 +254,7 @@ void write_all(int fd, std::string_view text) {
 }
 
 std::size_t read_some(int fd, std::span<std::byte> buffer) {
+  // guide:errors-reset begin
   for (;;) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n >= 0) return static_cast<std::size_t>(n);
@@ -256,6 +263,7 @@ std::size_t read_some(int fd, std::span<std::byte> buffer) {
       throw Error("read", "cannot read from " + describe_peer(fd), err);
     }
   }
+  // guide:errors-reset end
 }
 
 // guide:is-disconnect begin

@@ -30,6 +30,8 @@ public class EchoClient {
     }
 
     private static int run(Lab.ClientOptions options) {
+        // guide:errors-refused begin
+        // guide:errors-unknown-host begin
         String where = Lab.hostPort(options.host(), options.port());
         Socket server;
         try {
@@ -37,6 +39,9 @@ public class EchoClient {
         } catch (IOException e) {
             return fail("cannot connect to " + where + ": " + Lab.reason(e));
         }
+        // guide:errors-refused end
+        // guide:errors-unknown-host end
+        // guide:errors-reset begin
         try (server) {
             if (options.raw()) {
                 copyBothWays(server);
@@ -47,6 +52,7 @@ public class EchoClient {
         } catch (IOException e) {
             return fail("connection to " + where + " lost: " + e.getMessage());
         }
+        // guide:errors-reset end
     }
 
     /** Tries each address the host resolves to, as a name may have both IPv4 and IPv6 ones. */
@@ -83,12 +89,16 @@ public class EchoClient {
                 return;
             }
             line.write('\n');
+            // guide:errors-host-vanishes begin
             line.writeTo(toServer);
+            // guide:errors-peer-closes begin
             // The echo may come back in pieces: wait for all of it, and no more.
             byte[] echo = fromServer.readNBytes(line.size());
             if (echo.length < line.size()) {
                 throw new EOFException("the server closed the connection mid-echo");
             }
+            // guide:errors-peer-closes end
+            // guide:errors-host-vanishes end
             stdout.write(ECHOED);
             stdout.write(echo, 0, echo.length - 1);
             stdout.write(END_QUOTE);

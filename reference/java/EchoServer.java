@@ -26,6 +26,7 @@ public class EchoServer {
      */
     static void run(String program, String[] args, Consumer<Socket> handler) {
         Lab.ServerOptions options = Lab.serverOptions(program, args);
+        // guide:errors-port-in-use begin
         ServerSocket listener;
         try {
             // On Linux a socket bound to "::" is dual stack: IPv4 clients arrive as ::ffff:a.b.c.d.
@@ -36,6 +37,7 @@ public class EchoServer {
             System.exit(1);
             return;
         }
+        // guide:errors-port-in-use end
 
         // The JVM answers SIGTERM and SIGINT by running its shutdown hooks and then exiting
         // with 143 or 130; halting from a hook makes a requested stop exit 0 instead.
@@ -78,10 +80,12 @@ public class EchoServer {
             for (int n; (n = in.read(buffer)) != -1; ) {
                 out.write(buffer, 0, n);
             }
+        // guide:errors-reset begin
         } catch (IOException e) {
             // A reset or a vanished client ends this session; the server carries on.
             System.err.println(program + ": session with " + peer + " ended: " + e.getMessage());
         }
+        // guide:errors-reset end
     }
     // guide:serve end
 }

@@ -12,8 +12,10 @@ public class MultiEchoServer {
     }
 
     // guide:start-session begin
+    // guide:errors-timeout begin
     private static void startSession(Socket client) {
         new Thread(() -> EchoServer.serve(PROGRAM, client)).start();
     }
+    // guide:errors-timeout end
     // guide:start-session end
 }

@@ -35,6 +35,7 @@ function resolve(host)
 end
 
 function connect_any(host, port)
+    # guide:errors-refused begin
     failure = nothing
     try
         for address in resolve(host)
@@ -44,11 +45,14 @@ function connect_any(host, port)
                 failure = e  # refused or unreachable: try the next address
             end
         end
+    # guide:errors-unknown-host begin
     catch e
         failure = e  # the name did not resolve
     end
     println(stderr, PROGRAM, ": cannot connect to ", hostport(host, port), ": ", sprint(showerror, failure))
     exit(1)
+    # guide:errors-unknown-host end
+    # guide:errors-refused end
 end
 
 function lost(host, port, reason)
@@ -69,18 +73,24 @@ function line_mode(server, host, port)
         line = readuntil(stdin, UInt8('\n'))
         (line == b"BYE" || line == b"BYE\r") && break
         push!(line, UInt8('\n'))
+        # guide:errors-reset begin
         echo = try
             write(server, line)
+            # guide:errors-host-vanishes begin
             # Blocks until all length(line) bytes are back, or the server has closed.
             read(server, length(line))
+            # guide:errors-host-vanishes end
         catch e
             e isa Base.IOError || rethrow()
+            # guide:errors-peer-closes begin
             # Before Julia 1.8 a TCPSocket closes itself when the server's FIN arrives, so a
             # server that half-closed early shows up here, as a write to a closed stream.
             isopen(server) || lost(host, port, "the server closed the connection")
             lost(host, port, sprint(showerror, e))
         end
+        # guide:errors-reset end
         length(echo) == length(line) || lost(host, port, "the server closed the connection mid-echo")
+        # guide:errors-peer-closes end
         write(stdout, "Echoed: '", echo[1:end-1], "'\n")
     end
 end

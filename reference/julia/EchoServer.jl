@@ -73,9 +73,11 @@ function echo(client)
         while (n = read_some(client, buffer)) > 0
             write(client, view(buffer, 1:n))
         end
+    # guide:errors-reset begin
     catch e
         e isa Base.IOError || rethrow()
         println(stderr, PROGRAM, ": session ended: ", sprint(showerror, e))
+    # guide:errors-reset end
     finally
         # Every byte has been written back and none is left unread: close sends FIN.
         close(client)
@@ -138,20 +140,24 @@ function main(args)
     host, port = parse_options(args)
     stop_on_signals((15, 2))  # SIGTERM, SIGINT
     # listen does not set IPV6_V6ONLY, so on Linux "::" is dual stack: IPv4 clients come in too.
+    # guide:errors-port-in-use begin
     server = try
         listen(first(resolve(host)), port)
     catch e
         println(stderr, PROGRAM, ": cannot listen on ", hostport(host, port), ": ", sprint(showerror, e))
         exit(1)
     end
+    # guide:errors-port-in-use end
     address, bound = getsockname(server)
     println("listening on ", hostport(address, Int(bound)))
     flush(stdout)
     # guide:accept-loop begin
     while true
         try
+            # guide:errors-timeout begin
             client = accept(server)
             errormonitor(@async echo(client))
+            # guide:errors-timeout end
         catch e
             e isa Base.IOError || rethrow()
             # Say, out of file descriptors: this connection is lost, the server goes on.

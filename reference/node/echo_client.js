@@ -71,19 +71,25 @@ function byteReader(socket) {
     received = Buffer.concat([received, chunk]);
     wake();
   });
+  // guide:errors-peer-closes begin
   socket.on('end', () => {
     closed ??= new Error('the server closed before the whole echo came back');
     wake();
   });
+  // guide:errors-peer-closes end
+  // guide:errors-reset begin
   socket.on('error', (err) => {
     closed ??= err;
     wake();
   });
+  // guide:errors-reset end
+  // guide:errors-host-vanishes begin
   return async function read(count) {
     while (received.length < count) {
       if (closed) throw closed;
       await new Promise((resolve) => (wake = resolve));
     }
+  // guide:errors-host-vanishes end
     const bytes = received.subarray(0, count);
     received = received.subarray(count);
     return bytes;
@@ -124,6 +130,8 @@ function rawMode(socket, server) {
 }
 
 async function main() {
+  // guide:errors-refused begin
+  // guide:errors-unknown-host begin
   const { raw, host, port } = parseCommandLine();
   const server = hostPort(host, port);
   const socket = net.createConnection({ host, port, allowHalfOpen: raw });
@@ -132,6 +140,8 @@ async function main() {
   } catch (err) {
     fail(`cannot connect to ${server}: ${reason(err)}`);
   }
+  // guide:errors-refused end
+  // guide:errors-unknown-host end
   if (raw) rawMode(socket, server);
   else await lineMode(socket, server);
 }

@@ -54,18 +54,24 @@ function echo(socket) {
   // The client half-closed. allowHalfOpen kept our side open; end() sends the FIN after
   // everything still queued.
   socket.on('end', () => socket.end());
+  // guide:errors-reset begin
   // A reset or broken pipe ends this session only; Node destroys the socket after 'error'.
   socket.on('error', (err) => console.error(`${PROG}: ${peer}: ${reason(err)}`));
+  // guide:errors-reset end
 }
 // guide:echo end
 
+// guide:errors-port-in-use begin
+// guide:errors-timeout begin
 const { host, port } = parseOptions();
 const server = net.createServer({ allowHalfOpen: true }, echo);
+// guide:errors-timeout end
 
 server.on('error', (err) => {
   console.error(`${PROG}: cannot listen on ${hostPort(host, port)}: ${reason(err)}`);
   process.exit(1);
 });
+// guide:errors-port-in-use end
 
 // guide:listen begin
 // ipv6Only false: on :: IPv4 clients arrive too, as ::ffff:a.b.c.d.

@@ -29,11 +29,15 @@ def line_mode(sock):
             if line in (b"BYE", b"BYE\r"):
                 return
             sock.sendall(line + b"\n")
+            # guide:errors-host-vanishes begin
             # One recv() may return part of the echo or more; read() on the buffered file
             # keeps receiving until it has the whole line back, or the server has closed.
+            # guide:errors-peer-closes begin
             echo = echoes.read(len(line) + 1)
             if len(echo) < len(line) + 1:
                 raise ConnectionError("the server closed before the whole echo came back")
+            # guide:errors-peer-closes end
+            # guide:errors-host-vanishes end
             out.write(b"Echoed: '" + echo[:-1] + b"'\n")
             out.flush()
 
@@ -67,16 +71,22 @@ def main():
                         help="server port (default 2000)")
     args = parser.parse_args()
     server = host_port(args.host, args.port)
+    # guide:errors-refused begin
+    # guide:errors-unknown-host begin
     try:
         # create_connection resolves the name and tries each address (IPv6 and IPv4) in turn.
         sock = socket.create_connection((args.host, args.port))
     except OSError as err:
         sys.exit(f"{PROG}: cannot connect to {server}: {reason(err)}")
+    # guide:errors-refused end
+    # guide:errors-unknown-host end
+    # guide:errors-reset begin
     with sock:
         try:
             (raw_mode if args.raw else line_mode)(sock)
         except OSError as err:
             sys.exit(f"{PROG}: connection to {server} lost: {reason(err)}")
+    # guide:errors-reset end
 
 
 if __name__ == "__main__":

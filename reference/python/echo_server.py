@@ -12,6 +12,7 @@ CHUNK = 64 * 1024
 def echo(conn, peer):
     """Send back every byte from one client until it half-closes; then closing sends our FIN.
     A failing session (reset, broken pipe) is reported and ends, the server carries on."""
+    # guide:errors-reset begin
     with conn:
         try:
             # recv() returns whatever has arrived, not a line; b"" means the client's FIN.
@@ -21,6 +22,7 @@ def echo(conn, peer):
                 conn.sendall(data)
         except OSError as err:
             print(f"{PROG}: {host_port(*peer[:2])}: {reason(err)}", file=sys.stderr)
+    # guide:errors-reset end
 # guide:echo end
 
 

@@ -68,11 +68,13 @@ def listen(host, port):
             # default host :: serves both families.
             server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         # guide:dual-stack end
+        # guide:errors-port-in-use begin
         server.bind(address)
         # A deep accept queue: with the default, a burst of clients overflows it and is reset.
         server.listen(socket.SOMAXCONN)
     except OSError as err:  # socket.gaierror (unknown name) is an OSError too
         sys.exit(f"{PROG}: cannot listen on {host_port(host, port)}: {reason(err)}")
+    # guide:errors-port-in-use end
     bound_host, bound_port = server.getsockname()[:2]
     print(f"listening on {host_port(bound_host, bound_port)}", flush=True)
     return server

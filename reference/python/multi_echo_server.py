@@ -23,10 +23,12 @@ def main():
                 print(f"{PROG}: accept: {reason(err)}", file=sys.stderr)
                 time.sleep(0.1)
                 continue
+            # guide:errors-timeout begin
             # The connection goes to the thread as an argument, never through a shared
             # variable that the next accept() would overwrite. Daemon threads do not keep
             # the process alive once a signal has ended the accept loop.
             threading.Thread(target=echo, args=(conn, peer), daemon=True).start()
+            # guide:errors-timeout end
         # guide:accept-loop end
 
 

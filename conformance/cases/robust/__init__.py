@@ -28,7 +28,7 @@ from typing import Iterator
 from conformance import procfs
 from conformance.cases.case import Context, Fail, Rule
 from conformance.net import load
-from conformance.process import Ending, Server
+from conformance.process import Server
 
 KIB, MIB = 1 << 10, 1 << 20
 HOST = "127.0.0.1"
@@ -86,7 +86,7 @@ class Subject:
         """Fail, naming the cause of death, when the server has exited."""
         if self.process.alive():
             return
-        ending = Ending.of(self.process.proc.returncode)
+        ending = self.process.ending()
         raise Fail(f"the server died {when}: {ending.death()}; a client's faults must never end the server",
                    server_died=str(ending))
 

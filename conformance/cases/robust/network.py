@@ -37,8 +37,13 @@ def vanished_client(ctx: Context) -> None:
         try:
             gone.sendall(b"before I vanish\n")
             gone.settimeout(5)
-            if gone.recv(64) != b"before I vanish\n":
-                raise Fail("the client that was to vanish got no echo first")
+            try:
+                first = gone.recv(64)
+            except OSError as e:  # a timeout too: the program's failure, not the harness's
+                raise Fail(f"the client that was to vanish got no echo of its first line: "
+                           f"{'nothing within 5 s' if isinstance(e, TimeoutError) else e}") from None
+            if first != b"before I vanish\n":
+                raise Fail(f"the client that was to vanish got {first!r} back, not its first line")
             with impair.vanish(gone.getsockname()[1]):
                 gone.sendall(b"into the void\n")  # the server never hears it
 

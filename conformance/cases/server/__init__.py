@@ -18,12 +18,13 @@ CONCURRENT = (("server", "concurrent"),)
 
 
 def serve_echo(ctx: Context, payload: bytes, pieces: list[int] | None = None, host: str | None = None,
-               name: str = "client", stall: float | None = None, pause: float = 0.0) -> None:
+               name: str = "client", stall: float | None = None, pause: float = 0.0,
+               receive_buffer: int | None = None, hold: float = 0.0) -> None:
     """One client sends `payload` while reading the echo; it must come back byte for byte. A
     server that declares half_close (the contract's default) gets a half-close after the payload
     and must then close with FIN; one that does not is read back len(payload) bytes, then closed."""
-    with ctx.connect(host, name) as wire:
-        echo(wire, payload, pieces, half_close=ctx.server.has("half_close"), stall=stall, pause=pause)
+    with ctx.connect(host, name, receive_buffer=receive_buffer) as wire:
+        echo(wire, payload, pieces, half_close=ctx.server.has("half_close"), stall=stall, pause=pause, hold=hold)
 
 
 # Importing the modules registers their cases, in this order.

@@ -23,10 +23,15 @@ TAIL = 16 * MIB
 
 @case("server/stream/tail-at-volume", MUST, 3, rules.HALF_CLOSE)
 def tail_at_volume(ctx: Context) -> None:
-    """16 MiB sent as fast as the server takes them while the client reads slowly (nothing for
-    the first 0.3 s), then a half-close: every byte comes back, then FIN. A server that closes
-    when the client's FIN arrives, with echo still owed, loses the tail here."""
-    serve_echo(ctx, ctx.bulk(TAIL), stall=ctx.timeouts.stall * 2, pause=0.3)
+    """16 MiB sent as fast as the server takes them, then a half-close, with the client reading
+    nothing (through a 256 KiB receive buffer) until it has sent it all or the server stops
+    taking bytes for 0.25 s: every byte comes back, then FIN. A server that closes when the
+    client's FIN arrives, with echo still owed, loses the tail here."""
+    # Sent in 64 KiB pieces so the hold sees the writer's progress; the fixed receive buffer
+    # keeps the echo from fitting in the client's kernel whatever the host allows (tcp_rmem's
+    # maximum is 32 MiB on some machines).
+    serve_echo(ctx, ctx.bulk(TAIL), pieces=[64 * 1024] * (TAIL // (64 * 1024)), stall=ctx.timeouts.stall * 2,
+               hold=0.25, receive_buffer=256 * 1024)
 
 
 @case("server/writes/one-byte", MUST, 1, rules.ANY_SPLIT)

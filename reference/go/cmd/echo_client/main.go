@@ -41,11 +41,15 @@ func main() {
 	}
 
 	// JoinHostPort puts an IPv6 literal in brackets: [::1]:2000.
+	// guide:errors-refused begin
+	// guide:errors-unknown-host begin
 	addr := net.JoinHostPort(args[0], port)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		fail("cannot connect to %s: %s", addr, reason(err))
 	}
+	// guide:errors-refused end
+	// guide:errors-unknown-host end
 	defer conn.Close()
 
 	if *raw {
@@ -80,18 +84,24 @@ func echoLines(conn net.Conn) error {
 		}
 		// The last line of input may have no '\n'; the server still gets one.
 		msg := append(text, '\n')
+		// guide:errors-reset begin
 		if _, err := conn.Write(msg); err != nil {
 			return err
 		}
+		// guide:errors-host-vanishes begin
 		// TCP has no message boundaries: one Read may return part of the
 		// echo, so keep reading until every byte we sent is back.
 		echo := make([]byte, len(msg))
+		// guide:errors-peer-closes begin
 		if _, err := io.ReadFull(conn, echo); err != nil {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				return errors.New("server closed the connection before the whole echo came back")
 			}
 			return err
 		}
+		// guide:errors-peer-closes end
+		// guide:errors-host-vanishes end
+		// guide:errors-reset end
 		fmt.Printf("Echoed: '%s'\n", echo[:len(echo)-1])
 	}
 }

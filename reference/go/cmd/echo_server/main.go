@@ -42,12 +42,14 @@ func main() {
 	// For "tcp" and the wildcard "::", Go opens one IPv6 socket with
 	// IPV6_V6ONLY off: it is dual stack by default, and IPv4 clients
 	// show up as ::ffff:a.b.c.d.
+	// guide:errors-port-in-use begin
 	addr := net.JoinHostPort(*host, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echo_server: cannot listen on %s: %s\n", addr, reason(err))
 		os.Exit(1)
 	}
+	// guide:errors-port-in-use end
 
 	// Closing the listener is how a signal stops the accept loop below.
 	// Registered before the readiness line, so no early signal is missed.
@@ -73,7 +75,9 @@ func main() {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
+		// guide:errors-timeout begin
 		go echo(conn.(*net.TCPConn))
+		// guide:errors-timeout end
 	}
 	// guide:accept-loop end
 }
@@ -85,10 +89,12 @@ func echo(conn *net.TCPConn) {
 	defer conn.Close()
 	// io.Copy returns nil at the client's FIN (its half-close), after the
 	// last byte has been written back: only then do we send our own FIN.
+	// guide:errors-reset begin
 	if _, err := io.Copy(conn, conn); err != nil {
 		fmt.Fprintf(os.Stderr, "echo_server: %s: %v\n", conn.RemoteAddr(), reason(err))
 		return
 	}
+	// guide:errors-reset end
 	if err := conn.CloseWrite(); err != nil {
 		fmt.Fprintf(os.Stderr, "echo_server: %s: %v\n", conn.RemoteAddr(), reason(err))
 	}

@@ -44,12 +44,16 @@ fn main() -> ExitCode {
     let args = parse_args(std::env::args().skip(1))
         .unwrap_or_else(|why| bad_usage("echo_client", USAGE, &why));
 
+    // guide:errors-refused begin
+    // guide:errors-unknown-host begin
     let addr = host_port(&args.host, args.port);
     let result = match TcpStream::connect((args.host.as_str(), args.port)) {
         Err(e) => Err(format!("cannot connect to {addr}: {e}")),
         Ok(stream) if args.raw => copy_raw(stream, &addr),
         Ok(stream) => echo_lines(&stream, &addr),
     };
+    // guide:errors-refused end
+    // guide:errors-unknown-host end
     // Returning drops the stream, which closes the connection.
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -88,11 +92,15 @@ fn echo_lines(mut stream: &TcpStream, addr: &str) -> Result<(), String> {
         if text == b"BYE" || text == b"BYE\r" {
             return Ok(());
         }
+        // guide:errors-reset begin
         stream.write_all(&line).map_err(|e| lost(addr, e))?;
+        // guide:errors-host-vanishes begin
         // TCP has no message boundaries: one read may return part of the
         // echo, so read_exact keeps reading until every byte is back.
         let mut echo = vec![0; line.len()];
         stream.read_exact(&mut echo).map_err(|e| lost(addr, e))?;
+        // guide:errors-host-vanishes end
+        // guide:errors-reset end
         echo.pop(); // its '\n'
         [b"Echoed: '", &echo[..], b"'\n"]
             .iter()
@@ -121,6 +129,7 @@ fn copy_raw(stream: TcpStream, addr: &str) -> Result<(), String> {
     out.flush().map_err(|e| format!("writing stdout: {e}"))
 }
 
+// guide:errors-peer-closes begin
 fn lost(addr: &str, e: io::Error) -> String {
     if e.kind() == io::ErrorKind::UnexpectedEof {
         format!("connection to {addr}: server closed it before the whole echo came back")
@@ -128,3 +137,4 @@ fn lost(addr: &str, e: io::Error) -> String {
         format!("connection to {addr}: {e}")
     }
 }
+// guide:errors-peer-closes end

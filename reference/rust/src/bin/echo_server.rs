@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let args = ServerArgs::parse(std::env::args().skip(1))
         .unwrap_or_else(|why| bad_usage("echo_server", ServerArgs::USAGE, &why));
 
+    // guide:errors-port-in-use begin
     let listener = match listen(&args.host, args.port) {
         Ok(listener) => listener,
         Err(e) => {
@@ -22,16 +23,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // guide:errors-port-in-use end
 
     // guide:accept-loop begin
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
+                // guide:errors-timeout begin
                 let session = thread::Builder::new().spawn(move || {
+                    // guide:errors-reset begin
                     if let Err(e) = echo(stream) {
                         eprintln!("echo_server: {peer}: {e}");
                     }
+                    // guide:errors-reset end
                 });
+                // guide:errors-timeout end
                 // Out of threads: the stream was dropped (closed), the
                 // server goes on.
                 if let Err(e) = session {

@@ -5,7 +5,6 @@ Check it: python3 -m conformance check multi-server lab-guides/starters/multi-se
 """
 
 import argparse
-import os
 import signal
 import socket
 import sys
@@ -68,15 +67,6 @@ def listen(host: str, port: int) -> socket.socket:
     return server
 
 
-def announce(line: str) -> None:
-    """Write the readiness line to stdout at once and whole. print(line, flush=True) nearly
-    does, but when a write to a pipe takes only part of the line, Python's stdout buffer drops
-    the rest: the short count this lab teaches you to loop over, so loop here too."""
-    data = line.encode()
-    while data:
-        data = data[os.write(sys.stdout.fileno(), data):]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog=PROG, description="TCP echo server", allow_abbrev=False,
                                      epilog="example: python3 echo_server.py --port 2000")
@@ -90,7 +80,8 @@ def main() -> None:
         signal.signal(sig, lambda signum, frame: sys.exit(0))
     server = listen(args.host, args.port)
     host, port = server.getsockname()[:2]
-    announce(f"listening on {host_port(host, port)}\n")
+    # flush: a pipe is block-buffered, and the harness waits for this line
+    print(f"listening on {host_port(host, port)}", flush=True)
     while True:
         try:
             conn, peer = server.accept()
