@@ -46,8 +46,11 @@ test-tsan: bootstrap
 peers: bootstrap
 	@scripts/build-peers
 
+# On PYTEST_WORKERS workers (pytest-xdist): most of the suites' time is spent waiting on the
+# programs under test. The guide checks, and the robustness cases' timings, each keep to one worker.
+PYTEST_WORKERS ?= 3
 test-peers: build peers
-	$(PYTEST) -q conformance/tests
+	$(PYTEST) -q -n $(PYTEST_WORKERS) --dist loadgroup conformance/tests
 
 ## conformance: every case over every program and every client x server pair, then the bounded
 ## robustness cases over every server; prints the matrix and the robustness table, writes one report:

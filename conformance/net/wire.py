@@ -54,6 +54,8 @@ class Wire:
             raise Fail(f"{name}: cannot connect to {self.where}: {e.strerror or e}", connection=name,
                        facts={"connect_error": e.strerror or str(e)}) from None
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # (ours, the server's): kept now, since a closed connection can no longer say
+        self.ports = (self.sock.getsockname()[1], self.sock.getpeername()[1])
         if receive_buffer:  # a fixed size: the kernel stops growing it to what the host allows
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sent = bytearray()
@@ -216,7 +218,7 @@ def echo(wire: Wire, payload: bytes, pieces: list[int] | None = None, half_close
         if hold and not writer.is_alive():
             # All sent may still sit in the server's kernel (its receive buffer can hold tens of
             # MiB): wait, briefly, until the server has read it, so it owes the whole echo.
-            server_port, client_port = wire.sock.getpeername()[1], wire.sock.getsockname()[1]
+            client_port, server_port = wire.ports
             settled = time.monotonic() + 2.0
             while (procfs.unread(server_port, client_port) or 0) > 0 and time.monotonic() < settled:
                 time.sleep(0.02)
