@@ -20,9 +20,21 @@ build: bootstrap
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-## test: every test: C++ (plain, ASan+UBSan, TSan for the threaded code), the peers, the harness
-test: format-check lint test-cpp test-asan test-tsan test-peers
-	@echo "make test: all passed"
+## test: every test: C++ (plain, ASan+UBSan, TSan for the threaded code), the peers, the harness.
+## The sanitized builds and the fuzz run (CPU-bound, niced) go on beside the pytest suites (which
+## mostly wait on the programs they test); each side's failure is shown, and either fails the run.
+SANITIZED = test-asan test-tsan fuzz-smoke
+test: format-check lint test-cpp peers
+	@mkdir -p $(BUILD)
+	@echo "make test: $(SANITIZED) run beside the pytest suites, niced (log: $(BUILD)/sanitized.log)"
+	@nice -n 15 $(MAKE) --no-print-directory $(SANITIZED) >$(BUILD)/sanitized.log 2>&1 & sanitized=$$!; \
+	  trap 'kill $$sanitized 2>/dev/null' INT TERM; \
+	  $(MAKE) --no-print-directory test-peers bench-smoke; status=$$?; \
+	  wait $$sanitized; sanitized_status=$$?; \
+	  grep -E '^(harness over|fuzz: |100% tests passed)' $(BUILD)/sanitized.log | sed 's/^/sanitized: /'; \
+	  if [ $$sanitized_status -ne 0 ]; then tail -n 80 $(BUILD)/sanitized.log; \
+	    echo "make test: $(SANITIZED) failed (the whole log: $(BUILD)/sanitized.log)"; fi; \
+	  [ $$status -eq 0 ] && [ $$sanitized_status -eq 0 ] && echo "make test: all passed"
 
 test-cpp: build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j $(JOBS)
@@ -47,10 +59,11 @@ peers: bootstrap
 	@scripts/build-peers
 
 # On PYTEST_WORKERS workers (pytest-xdist): most of the suites' time is spent waiting on the
-# programs under test. The guide checks, and the robustness cases' timings, each keep to one worker.
-PYTEST_WORKERS ?= 3
+# programs under test. Each test file keeps to one worker, in order (--dist loadfile): the guide
+# checks use what earlier checks made, and a module's fixtures (the fresh error matrix) run once.
+PYTEST_WORKERS ?= 4
 test-peers: build peers
-	$(PYTEST) -q -n $(PYTEST_WORKERS) --dist loadgroup conformance/tests
+	$(PYTEST) -q -n $(PYTEST_WORKERS) --dist loadfile conformance/tests
 
 ## conformance: every case over every program and every client x server pair, then the bounded
 ## robustness cases over every server; prints the matrix and the robustness table, writes one report:
@@ -102,7 +115,6 @@ bench: build peers
 bench-smoke: build
 	scripts/bench --smoke
 
-test: bench-smoke
 
 # --- The error-handling matrix (lab-guides/error-matrix.md, linked from guide 03) ---------------
 .PHONY: errors
@@ -139,7 +151,6 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@$(call run_fuzzer,$(FUZZ_SMOKE_SECONDS))
 
-test: fuzz-smoke
 
 # --- Robustness: every server through the robustness cases (conformance/MANIFESTS.md) -----------
 .PHONY: robustness

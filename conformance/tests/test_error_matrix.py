@@ -22,9 +22,6 @@ from conformance.errormatrix.scenarios import SCENARIOS, Cell, client, normalize
 from conformance.manifest import scan
 from conformance.net import private
 
-# One worker: the fresh matrix (a module fixture) is made once, not once per worker.
-pytestmark = pytest.mark.xdist_group("error-matrix")
-
 ROOT = Path(__file__).resolve().parents[2]
 IMPLS = scan(ROOT).implementations
 BY_ID = {impl.id: impl for impl in IMPLS}

@@ -57,9 +57,6 @@ import pytest
 
 from conformance.process import kill_group
 
-# The checks run in guide order on one worker: a later check may use what an earlier one made.
-pytestmark = pytest.mark.xdist_group("guides")
-
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = sorted((ROOT / "lab-guides").glob("*.md"))
 DEFAULT_TIMEOUT = 120.0

@@ -26,10 +26,6 @@ from conformance.outcomes import Outcome
 from conformance.report import Report, html
 from conformance.report import robustness
 
-# One worker runs these in turn: their bounds are timings, kept honest by not sharing the CPU with
-# each other.
-pytestmark = pytest.mark.xdist_group("robustness")
-
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 SEED = 20240601
 SERVERS = [impl for impl in scan().implementations if impl.role == "server" and impl.language == "cpp"]
