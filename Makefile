@@ -127,7 +127,7 @@ errors: build peers
 # --- Fuzzing: the event loop's connection state machine under libFuzzer (clang 14) -------------
 .PHONY: fuzz fuzz-smoke fuzz-build
 FUZZ_SECONDS       ?= 300
-FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_BUILD         := $(BUILD)/fuzz
 
 fuzz-build: bootstrap
@@ -147,7 +147,7 @@ run_fuzzer = mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts && \
 fuzz: fuzz-build
 	@$(call run_fuzzer,$(FUZZ_SECONDS))
 
-## fuzz-smoke: the same for FUZZ_SMOKE_SECONDS (30); part of make test
+## fuzz-smoke: the same for FUZZ_SMOKE_SECONDS (20); part of make test
 fuzz-smoke: fuzz-build
 	@$(call run_fuzzer,$(FUZZ_SMOKE_SECONDS))
 

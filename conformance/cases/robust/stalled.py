@@ -63,7 +63,7 @@ def stalled_reader(ctx: Context) -> None:
 @case("robust/stalled-reader/others-served", MUST, 1, STALLED, requires=CONCURRENT)
 def stalled_reader_others(ctx: Context) -> None:
     """While a client pushes and never reads, another client's round trips stay fast: p99 within
-    twice the p99 measured before (and never under 5 ms, for a busy machine's noise)."""
+    twice the p99 measured before (and never under 20 ms, for a busy machine's noise)."""
     pings, limit = pick(ctx, (1000, 1024 * MIB), (200, 64 * MIB))
     with serving(ctx) as server:
         async def pings_on_a_new_connection() -> list[float]:
