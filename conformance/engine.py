@@ -25,7 +25,7 @@ from conformance.explain import explain
 from conformance.manifest import Implementation
 from conformance.observation import Fail, Observation, Skipped, Unsupported
 from conformance.outcomes import Outcome
-from conformance.net import capture, ladder, private
+from conformance.net import capture, impair, ladder, private
 from conformance.net.wire import Timeouts
 from conformance.wirelog import WireLog
 
@@ -192,11 +192,12 @@ class Engine:
             marks = ctx.process.marks()
         logdir = self._logdir(case, server, client)
         trace = logdir / "trace.pcap"
-        if self.network.capture is None:
-            with capture.Capture(trace):
+        with impair.LOOPBACK.use(case.alone):
+            if self.network.capture is None:
+                with capture.Capture(trace):
+                    outcome, observation = self._check(case, ctx, marks)
+            else:
                 outcome, observation = self._check(case, ctx, marks)
-        else:
-            outcome, observation = self._check(case, ctx, marks)
         result = Result(case, outcome, server and server.id, client and client.id,
                         observation.summary if observation else "passed", observation, self.seed,
                         time.monotonic() - started, figures=ctx.figures)

@@ -52,6 +52,7 @@ class Case:
     summary: str = ""  # what the case does, one line
     requires: tuple[tuple[str, str], ...] = ()  # (role, capability) the program(s) must declare
     stage: int = BODY
+    alone: bool = False  # it changes the loopback for everyone (a slow link): no other case meanwhile
 
     @property
     def role(self) -> str:
@@ -68,11 +69,11 @@ REGISTRY: dict[str, Case] = {}
 
 
 def case(case_id: str, level: str, weight: float, rule: Rule, *, requires: tuple[tuple[str, str], ...] = (),
-         stage: int = BODY):
+         stage: int = BODY, alone: bool = False):
     """Register the decorated function as a case; its docstring is the case's summary."""
     def register(check: Callable[["Context"], None]):
         summary = " ".join((check.__doc__ or "").split())
-        add(Case(case_id, level, weight, rule, check, summary, requires, stage))
+        add(Case(case_id, level, weight, rule, check, summary, requires, stage, alone))
         return check
     return register
 

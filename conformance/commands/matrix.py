@@ -87,14 +87,16 @@ def matrix_command(args) -> int:
 
 def run_robustness(servers: list[Implementation], patterns: list[str], seed: int, timeouts: Timeouts, logs: Path,
                    full: bool, command: str, replay) -> tuple[list[Result], dict]:
-    """The robustness cases over each server, one server at a time (the cases load the machine),
-    and their table."""
+    """The robustness cases over each server, and their table: in the bounded form two servers
+    at a time (most of a case is waiting: on timeouts, a slow peer, a stalled reader), in the full
+    form one at a time (its cases load the machine). A case that changes the loopback for everyone
+    (robust/slow-link) runs with nothing beside it (impair.LOOPBACK)."""
     cases = select(patterns, "robust")
     engine = Engine(fresh_dir(logs), seed, timeouts, patterns, replay, full=full, profile=False)
     print(f"robustness ({'full' if full else 'bounded'} form): {len(cases)} cases x {len(servers)} servers",
           file=sys.stderr, flush=True)
     started = time.monotonic()
-    results = run_suites([(s.id, lambda s=s: engine.server_suite(s)) for s in servers], jobs=1)
+    results = run_suites([(s.id, lambda s=s: engine.server_suite(s)) for s in servers], jobs=1 if full else 2)
     table = robustness.robustness_table(results, servers, cases, seed=seed, full=full, command=command,
                                         started=now(), seconds=time.monotonic() - started)
     return results, table

@@ -31,6 +31,8 @@ import errno as errnos
 import itertools
 import shutil
 import subprocess
+import threading
+from contextlib import contextmanager
 
 from conformance.net import namespace
 
@@ -194,3 +196,39 @@ def _probe_tbf() -> str | None:
     except (ImpairmentUnavailable, OSError, subprocess.TimeoutExpired) as e:
         return f"no token bucket filter (tbf) here: {e}"
     return None
+
+
+class Loopback:
+    """Cases that run at the same time share the namespace's loopback; a case that changes it
+    for everyone (a slow link) waits for the others to finish, and they wait for it (new ones
+    too, so it is not starved)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+        self._waiting_alone = 0
+
+    @contextmanager
+    def use(self, alone: bool):
+        with self._changed:
+            if alone:
+                self._waiting_alone += 1
+                self._changed.wait_for(lambda: not self._alone and self._sharing == 0)
+                self._waiting_alone -= 1
+                self._alone = True
+            else:
+                self._changed.wait_for(lambda: not self._alone and self._waiting_alone == 0)
+                self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                if alone:
+                    self._alone = False
+                else:
+                    self._sharing -= 1
+                self._changed.notify_all()
+
+
+LOOPBACK = Loopback()

@@ -66,7 +66,7 @@ def vanished_client(ctx: Context) -> None:
                        "for ever; serve connections concurrently (and an idle timeout frees what it holds)",))
 
 
-@case("robust/slow-link", MUST, 1, SLOW_LINK)
+@case("robust/slow-link", MUST, 1, SLOW_LINK, alone=True)
 def slow_link(ctx: Context) -> None:
     """With the loopback limited to 1 MB/s, 4 MiB (bounded: 1.5 MiB) is echoed byte-exact while it
     is read, then FIN; a server with --idle-timeout runs with 1 s and must not cut it off."""
