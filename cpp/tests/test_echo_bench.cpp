@@ -224,7 +224,9 @@ TEST(BenchRun, OpenLoopKeepsToTheRate) {
   o.repetitions = 1;
   const Report report = run(o);
   ASSERT_TRUE(report.ok());
-  EXPECT_NEAR(report.repetitions[0].echoes_per_second(), 5000, 500);
+  // Near the rate, far below what a closed loop does on loopback (tens of thousands a second);
+  // the margin is a loaded machine's: make test runs this niced beside the pytest suites.
+  EXPECT_NEAR(report.repetitions[0].echoes_per_second(), 5000, 1250);
 }
 
 // A server that corrupts one byte in the middle of the stream.
