@@ -9,7 +9,7 @@ CMAKE_ARGS := $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DECHO_LAB_WERROR=$(
 PYTEST     ?= python3 -m pytest
 CXX_FILES   = $(shell git ls-files -co --exclude-standard -- 'cpp/*.cpp' 'cpp/*.hpp' 2>/dev/null)
 
-.PHONY: all build test test-cpp test-asan test-tsan test-peers peers bootstrap format format-check lint clean help conformance
+.PHONY: all build programs test test-cpp test-asan test-tsan test-peers peers bootstrap format format-check lint clean help conformance
 
 all: build
 
@@ -19,6 +19,11 @@ bootstrap:
 build: bootstrap
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# What the harness runs (the programs and the short-count shim), without the tests.
+programs: bootstrap
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target programs short_io_shim
 
 ## test: every test: C++ (plain, ASan+UBSan, TSan for the threaded code), the peers, the harness.
 ## The sanitized builds and the fuzz run (CPU-bound, niced) go on beside the pytest suites (which
@@ -69,7 +74,7 @@ test-peers: build peers
 ## robustness cases over every server; prints the matrix and the robustness table, writes one report:
 ## build/conformance/{report.json,report.html,junit.xml,robustness.json,robustness.md}.
 ## CONFORMANCE_ARGS="--seed N" replays a run.
-conformance: build peers
+conformance: programs peers
 	python3 -m conformance matrix $(CONFORMANCE_ARGS)
 
 format: bootstrap
