@@ -23,8 +23,17 @@ def _stat_fields(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def _tcp_table() -> list[tuple[int, str, str]]:
-    """(local port, state, inode) of every TCP socket, IPv4 and IPv6."""
+@dataclass(frozen=True)
+class TcpSocket:
+    port: int  # local
+    peer_port: int
+    state: str  # the st column: LISTEN, TIME_WAIT, ...
+    unread: int  # bytes in its receive queue
+    inode: str
+
+
+def _tcp_table() -> list[TcpSocket]:
+    """Every TCP socket, IPv4 and IPv6, of this network namespace."""
     rows = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -33,28 +42,20 @@ def _tcp_table() -> list[tuple[int, str, str]]:
             continue
         for line in lines:
             fields = line.split()
-            rows.append((int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]))
+            rows.append(TcpSocket(int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16),
+                                  fields[3], int(fields[4].split(":")[1], 16), fields[9]))
     return rows
 
 
 def sockets(port: int, state: str) -> list[str]:
     """The inodes of the TCP sockets bound to local `port` in `state`."""
-    return [inode for local, st, inode in _tcp_table() if local == port and st == state]
+    return [t.inode for t in _tcp_table() if t.port == port and t.state == state]
 
 
 def unread(port: int, peer_port: int) -> int | None:
     """Bytes waiting, unread, in the receive queue of the socket on local `port` connected to
     `peer_port` (on this machine's loopback); None when there is no such socket."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)) == (port, peer_port):
-                return int(fields[4].split(":")[1], 16)
-    return None
+    return next((t.unread for t in _tcp_table() if (t.port, t.peer_port) == (port, peer_port)), None)
 
 
 def time_wait_count(port: int) -> int:
@@ -95,7 +96,7 @@ def listening_ports(group: int) -> set[int]:
     inodes = set()
     for pid in group_members(group):
         inodes |= _socket_inodes(pid)
-    return {port for port, state, inode in _tcp_table() if state == LISTEN and inode in inodes}
+    return {t.port for t in _tcp_table() if t.state == LISTEN and t.inode in inodes}
 
 
 def listener_pid(group: int, port: int) -> int:

@@ -1,11 +1,11 @@
 """Every starter of the staged lab, as a student meets it: `new` copies it, the unmodified copy
-fails its stage with a message that says what to write first, and the copy with the solution's
-files over it (conformance/tests/solutions/<stage>/<language>/) passes the stage. A language
+fails its stage with a message that says what to write first, and the copy with the solution
+applied (conformance/tests/solutions/<stage>/<language>.patch, the lines it changes in the
+starter) passes the stage. A language
 whose toolchain is missing here is skipped with the reason, never passed."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +29,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def test_every_stage_has_a_starter_and_a_solution_in_every_language():
     missing = [f"{stage}/{lang}" for stage, lang in PAIRS
                if not (starter(ROOT, next(s for s in STAGES if s.id == stage), lang) / "echo-lab.json").is_file()
-               or not (SOLUTIONS / stage / lang).is_dir()]
+               or not (SOLUTIONS / stage / f"{lang}.patch").is_file()]
     assert not missing, f"no starter or no solution for: {', '.join(missing)}"
 
 
@@ -47,10 +47,8 @@ def test_a_starter_fails_its_stage_until_it_is_written(stage, language, tmp_path
     assert unmodified.returncode == 1, f"the unmodified {language} starter passes {stage}:\n{unmodified.stdout}"
     assert "Write this first:" in unmodified.stdout, unmodified.stdout + unmodified.stderr
 
-    for path in (SOLUTIONS / stage / language).rglob("*"):
-        if path.is_file():
-            dest = work / path.relative_to(SOLUTIONS / stage / language)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, dest)
+    with open(SOLUTIONS / stage / f"{language}.patch", "rb") as solution:
+        applied = subprocess.run(["patch", "-p1", "-d", str(work)], stdin=solution, capture_output=True, timeout=30)
+    assert applied.returncode == 0, f"the solution no longer applies to the starter:\n{applied.stdout.decode()}"
     solved = cli("check", stage, str(work), "--out", str(tmp_path / "solved"))
     assert solved.returncode == 0 and f"Stage {stage} passed." in solved.stdout, solved.stdout + solved.stderr
