@@ -36,7 +36,7 @@ SOURCE = "conformance/MANIFESTS.md, Robustness cases"
 CONCURRENT = (("server", "concurrent"),)
 # The memory a connection may hold: twice this is what a client that never reads may cost.
 BUFFER_CAP = 8 * MIB
-NOISE = 0.020  # seconds: a round trip's bound is never tighter than this on a busy machine (a loaded
+NOISE = 0.020  # seconds: a round trip's bound is never tighter than this above its baseline on a busy machine (a loaded
 # two-core machine gives a correct asyncio server a p99 of 6 ms; a server the pusher slows shows
 # tens of milliseconds, and one it blocks, no echo at all)
 

@@ -63,7 +63,7 @@ def stalled_reader(ctx: Context) -> None:
 @case("robust/stalled-reader/others-served", MUST, 1, STALLED, requires=CONCURRENT)
 def stalled_reader_others(ctx: Context) -> None:
     """While a client pushes and never reads, another client's round trips stay fast: p99 within
-    twice the p99 measured before (and never under 20 ms, for a busy machine's noise)."""
+    twice the p99 measured before, or 20 ms above it (a busy machine's noise)."""
     pings, limit = pick(ctx, (1000, 1024 * MIB), (200, 64 * MIB))
     with serving(ctx) as server:
         async def pings_on_a_new_connection() -> list[float]:
@@ -93,7 +93,7 @@ def stalled_reader_others(ctx: Context) -> None:
                            "reads: it is stuck writing an echo nobody takes, and everyone else waits",)) from None
         server.check_alive("while a client pushed and never read")
     base, busy = load.percentile(before, 99), load.percentile(during, 99)
-    bound = max(2 * base, NOISE)
+    bound = max(2 * base, base + NOISE)  # a loaded machine's baseline itself swings by milliseconds
     ctx.note(f"round-trip p99 {base * 1e3:.2f} ms before, {busy * 1e3:.2f} ms while pushed "
              f"({pushed / MIB:.0f} MiB); bound {bound * 1e3:.2f} ms")
     if busy > bound:
